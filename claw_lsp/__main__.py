@@ -1,0 +1,3 @@
+from claw_lsp.cli import main
+
+raise SystemExit(main())

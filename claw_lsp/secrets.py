@@ -1,0 +1,34 @@
+"""Redaction of secrets from anything that leaves the process (logs, events, errors, files)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_PATTERNS = [
+    re.compile(r"(?i)(authorization\s*[:=]\s*)(bearer\s+)?[^\s\"',}]+"),
+    re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
+    re.compile(r"\bsk-[A-Za-z0-9_-]{8,}"),
+    re.compile(r"(?i)((?:api[_-]?key|apikey|access[_-]?token|secret|password)\s*[\"']?\s*[:=]\s*[\"']?)[^\s\"',}&]+"),
+]
+REDACTED = "[REDACTED]"
+
+_known_secrets: set[str] = set()
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a configured secret (e.g. the API key) so redact() removes it verbatim too."""
+    if value and len(value) >= 4:
+        _known_secrets.add(value)
+
+
+def redact(text: str, extra: Iterable[str] = ()) -> str:
+    for secret in (*_known_secrets, *extra):
+        if secret:
+            text = text.replace(secret, REDACTED)
+    for pattern in _PATTERNS:
+        if pattern.groups:
+            text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
+        else:
+            text = pattern.sub(REDACTED, text)
+    return text

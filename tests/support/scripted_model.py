@@ -1,0 +1,273 @@
+"""A scripted OpenAI-compatible chat server on loopback, for tests and benchmarks.
+
+It plays a list of replies, one per `POST /v1/chat/completions`, and records every request
+(body and headers) so tests can assert on what claw_lsp really sent. It is a real HTTP server:
+claw_lsp talks to it through the real `openai` client.
+
+A reply is a dict; all keys optional:
+  text            assistant text (streamed in `chunks` pieces, default 3)
+  tool_calls      [{"name", "arguments": dict | raw str, "id"?}]; arguments are streamed in pieces
+  finish_reason   override ("stop" / "tool_calls" / "length")
+  usage           {"prompt_tokens", "completion_tokens", "prompt_tokens_details": {...}}
+  delay           seconds to wait before the headers
+  chunk_delay     seconds between streamed chunks
+  drop_after      close the connection (no terminating chunk) after this many chunks
+  status, body, headers   a plain HTTP reply instead of a completion (errors, HTML, 429 ...)
+  raw_sse         list of raw SSE `data:` payload strings sent verbatim (stream oddities)
+  stall           send headers and then nothing for this many seconds
+
+Run as a process (for the Neovim and VS Code suites):
+  python -m tests.support.scripted_model --script replies.json --port-file PATH
+Control endpoints: POST /_script (JSON list appended), GET /_requests, POST /_reset.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+EXHAUSTED_TEXT = "(scripted model: no more replies)"
+
+
+class ScriptedModel:
+    def __init__(self, replies: list[dict[str, Any]] | None = None, model: str = "scripted") -> None:
+        self.model = model
+        self.replies: list[dict[str, Any]] = list(replies or [])
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self.models_payload: dict[str, Any] | None = None
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self, port: int = 0) -> ScriptedModel:
+        handler = _make_handler(self)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None
+        return self._server.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    # -- script ------------------------------------------------------------------------------
+    def add(self, *replies: dict[str, Any]) -> None:
+        with self._lock:
+            self.replies.extend(replies)
+
+    def next_reply(self) -> dict[str, Any]:
+        with self._lock:
+            if self.replies:
+                return self.replies.pop(0)
+        return {"text": EXHAUSTED_TEXT}
+
+    def record(self, body: dict[str, Any], headers: dict[str, str]) -> None:
+        with self._lock:
+            self.requests.append(body)
+            self.headers.append(headers)
+
+    def chat_requests(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [r for r in self.requests if "messages" in r]
+
+
+def _chunk_text(text: str, pieces: int) -> list[str]:
+    if not text:
+        return []
+    pieces = max(1, min(pieces, len(text)))
+    size = -(-len(text) // pieces)
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+def _completion_chunks(reply: dict[str, Any], model: str) -> list[dict[str, Any]]:
+    """The SSE payloads for one streamed completion, in order."""
+    created = int(time.time())
+    base = {"id": "chatcmpl-scripted", "object": "chat.completion.chunk", "created": created,
+            "model": model}
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+    out = [chunk({"role": "assistant", "content": ""})]
+    for piece in _chunk_text(reply.get("text", ""), int(reply.get("chunks", 3))):
+        out.append(chunk({"content": piece}))
+    calls = reply.get("tool_calls") or []
+    for index, call in enumerate(calls):
+        args = call.get("arguments", {})
+        raw = args if isinstance(args, str) else json.dumps(args)
+        call_id = call.get("id", f"call_{index}_{call['name']}")
+        head = {"index": index, "id": call_id, "type": "function",
+                "function": {"name": call["name"], "arguments": ""}}
+        out.append(chunk({"tool_calls": [head]}))
+        for piece in _chunk_text(raw, 2):
+            out.append(chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}))
+    finish = reply.get("finish_reason") or ("tool_calls" if calls else "stop")
+    out.append(chunk({}, finish))
+    usage = reply.get("usage")
+    if usage is not None:
+        out.append({**base, "choices": [], "usage": usage})
+    return out
+
+
+def _plain_completion(reply: dict[str, Any], model: str) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": reply.get("text", "")}
+    calls = reply.get("tool_calls") or []
+    if calls:
+        message["tool_calls"] = [
+            {"id": c.get("id", f"call_{i}_{c['name']}"), "type": "function",
+             "function": {"name": c["name"], "arguments": c["arguments"] if isinstance(
+                 c.get("arguments"), str) else json.dumps(c.get("arguments", {}))}}
+            for i, c in enumerate(calls)]
+    finish = reply.get("finish_reason") or ("tool_calls" if calls else "stop")
+    return {"id": "chatcmpl-scripted", "object": "chat.completion", "created": int(time.time()),
+            "model": model, "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": reply.get("usage") or {"prompt_tokens": 10, "completion_tokens": 5,
+                                            "total_tokens": 15}}
+
+
+def _make_handler(state: ScriptedModel) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            if self.path.rstrip("/").endswith("/models"):
+                payload = state.models_payload or {
+                    "object": "list", "data": [{"id": state.model, "object": "model"}]}
+                self._json(200, payload)
+            elif self.path == "/_requests":
+                self._json(200, state.requests)
+            elif self.path == "/healthz":
+                self._json(200, {"ok": True})
+            else:
+                self._json(404, {"error": {"message": "not found"}})
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            try:
+                body = json.loads(raw or b"{}")
+            except json.JSONDecodeError:
+                self._json(400, {"error": {"message": "invalid JSON"}})
+                return
+            if self.path == "/_script":
+                state.add(*(body if isinstance(body, list) else [body]))
+                self._json(200, {"queued": len(state.replies)})
+                return
+            if self.path == "/_reset":
+                with state._lock:
+                    state.replies.clear()
+                    state.requests.clear()
+                    state.headers.clear()
+                self._json(200, {"ok": True})
+                return
+            if not self.path.rstrip("/").endswith("/chat/completions"):
+                self._json(404, {"error": {"message": "not found"}})
+                return
+            state.record(body, {k.lower(): v for k, v in self.headers.items()})
+            self._reply(state.next_reply(), bool(body.get("stream")))
+
+        def _reply(self, reply: dict[str, Any], stream: bool) -> None:
+            time.sleep(float(reply.get("delay", 0)))
+            if "status" in reply:
+                data = reply.get("body", "")
+                data_bytes = (data if isinstance(data, str) else json.dumps(data)).encode()
+                self.send_response(int(reply["status"]))
+                headers = {"Content-Type": "application/json", **reply.get("headers", {})}
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data_bytes)))
+                self.end_headers()
+                self.wfile.write(data_bytes)
+                return
+            if not stream:
+                self._json(200, _plain_completion(reply, state.model))
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-cache")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            if "stall" in reply:
+                self.wfile.flush()
+                time.sleep(float(reply["stall"]))
+                return
+            payloads = reply.get("raw_sse")
+            chunks = payloads if payloads is not None else [
+                json.dumps(c) for c in _completion_chunks(reply, state.model)]
+            drop_after = reply.get("drop_after")
+            delay = float(reply.get("chunk_delay", 0))
+            try:
+                for n, payload in enumerate(chunks):
+                    if drop_after is not None and n >= int(drop_after):
+                        self.wfile.flush()
+                        self.connection.shutdown(2)
+                        return
+                    self.wfile.write(f"data: {payload}\n\n".encode())
+                    self.wfile.flush()
+                    if delay:
+                        time.sleep(delay)
+                if payloads is None:
+                    self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError, OSError):
+                pass  # the client went away (cancel): that is what some tests check
+
+    return Handler
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--script", type=Path, help="JSON file with a list of replies")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--port-file", type=Path, help="write the chosen port here when ready")
+    parser.add_argument("--model", default="scripted")
+    args = parser.parse_args()
+    replies = json.loads(args.script.read_text()) if args.script else []
+    server = ScriptedModel(replies, model=args.model).start(args.port)
+    if args.port_file:
+        tmp = args.port_file.with_suffix(".tmp")
+        tmp.write_text(str(server.port))
+        tmp.rename(args.port_file)
+    print(f"scripted model on {server.base_url}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
