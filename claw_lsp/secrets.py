@@ -9,7 +9,9 @@ _PATTERNS = [
     re.compile(r"(?i)(authorization\s*[:=]\s*)(bearer\s+)?[^\s\"',}]+"),
     re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
     re.compile(r"\bsk-[A-Za-z0-9_-]{8,}"),
-    re.compile(r"(?i)((?:api[_-]?key|apikey|access[_-]?token|secret|password)\s*[\"']?\s*[:=]\s*[\"']?)[^\s\"',}&]+"),
+    re.compile(
+        r"(?i)((?:api[_-]?key|apikey|access[_-]?token|secret|password)\s*[\"']?\s*[:=]\s*[\"']?)[^\s\"',}&]+"
+    ),
 ]
 REDACTED = "[REDACTED]"
 

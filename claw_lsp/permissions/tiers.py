@@ -31,7 +31,7 @@ _ORDER = [Tier.READ_ONLY, Tier.WRITE, Tier.SHELL, Tier.UNSAFE]
 
 TIER_DESCRIPTIONS: dict[Tier, str] = {
     Tier.READ_ONLY: "list, read, glob and grep files in the workspace; nothing is changed",
-    Tier.WRITE: "also create and edit files inside the workspace folders (protected paths still ask)",
+    Tier.WRITE: "also create and edit files in the workspace folders (protected paths still ask)",
     Tier.SHELL: "also run shell commands, inside the sandbox when available",
     Tier.UNSAFE: "no vetting at all: every tool runs without asking (expires with the session)",
 }

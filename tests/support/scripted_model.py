@@ -35,7 +35,9 @@ EXHAUSTED_TEXT = "(scripted model: no more replies)"
 
 
 class ScriptedModel:
-    def __init__(self, replies: list[dict[str, Any]] | None = None, model: str = "scripted") -> None:
+    def __init__(
+        self, replies: list[dict[str, Any]] | None = None, model: str = "scripted"
+    ) -> None:
         self.model = model
         self.replies: list[dict[str, Any]] = list(replies or [])
         self.requests: list[dict[str, Any]] = []
@@ -101,8 +103,12 @@ def _chunk_text(text: str, pieces: int) -> list[str]:
 def _completion_chunks(reply: dict[str, Any], model: str) -> list[dict[str, Any]]:
     """The SSE payloads for one streamed completion, in order."""
     created = int(time.time())
-    base = {"id": "chatcmpl-scripted", "object": "chat.completion.chunk", "created": created,
-            "model": model}
+    base = {
+        "id": "chatcmpl-scripted",
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": model,
+    }
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
         return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
@@ -115,8 +121,12 @@ def _completion_chunks(reply: dict[str, Any], model: str) -> list[dict[str, Any]
         args = call.get("arguments", {})
         raw = args if isinstance(args, str) else json.dumps(args)
         call_id = call.get("id", f"call_{index}_{call['name']}")
-        head = {"index": index, "id": call_id, "type": "function",
-                "function": {"name": call["name"], "arguments": ""}}
+        head = {
+            "index": index,
+            "id": call_id,
+            "type": "function",
+            "function": {"name": call["name"], "arguments": ""},
+        }
         out.append(chunk({"tool_calls": [head]}))
         for piece in _chunk_text(raw, 2):
             out.append(chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}))
@@ -133,15 +143,28 @@ def _plain_completion(reply: dict[str, Any], model: str) -> dict[str, Any]:
     calls = reply.get("tool_calls") or []
     if calls:
         message["tool_calls"] = [
-            {"id": c.get("id", f"call_{i}_{c['name']}"), "type": "function",
-             "function": {"name": c["name"], "arguments": c["arguments"] if isinstance(
-                 c.get("arguments"), str) else json.dumps(c.get("arguments", {}))}}
-            for i, c in enumerate(calls)]
+            {
+                "id": c.get("id", f"call_{i}_{c['name']}"),
+                "type": "function",
+                "function": {
+                    "name": c["name"],
+                    "arguments": c["arguments"]
+                    if isinstance(c.get("arguments"), str)
+                    else json.dumps(c.get("arguments", {})),
+                },
+            }
+            for i, c in enumerate(calls)
+        ]
     finish = reply.get("finish_reason") or ("tool_calls" if calls else "stop")
-    return {"id": "chatcmpl-scripted", "object": "chat.completion", "created": int(time.time()),
-            "model": model, "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-            "usage": reply.get("usage") or {"prompt_tokens": 10, "completion_tokens": 5,
-                                            "total_tokens": 15}}
+    return {
+        "id": "chatcmpl-scripted",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+        "usage": reply.get("usage")
+        or {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+    }
 
 
 def _make_handler(state: ScriptedModel) -> type[BaseHTTPRequestHandler]:
@@ -164,7 +187,9 @@ def _make_handler(state: ScriptedModel) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             if self.path.rstrip("/").endswith("/models"):
                 payload = state.models_payload or {
-                    "object": "list", "data": [{"id": state.model, "object": "model"}]}
+                    "object": "list",
+                    "data": [{"id": state.model, "object": "model"}],
+                }
                 self._json(200, payload)
             elif self.path == "/_requests":
                 self._json(200, state.requests)
@@ -225,8 +250,11 @@ def _make_handler(state: ScriptedModel) -> type[BaseHTTPRequestHandler]:
                 time.sleep(float(reply["stall"]))
                 return
             payloads = reply.get("raw_sse")
-            chunks = payloads if payloads is not None else [
-                json.dumps(c) for c in _completion_chunks(reply, state.model)]
+            chunks = (
+                payloads
+                if payloads is not None
+                else [json.dumps(c) for c in _completion_chunks(reply, state.model)]
+            )
             drop_after = reply.get("drop_after")
             delay = float(reply.get("chunk_delay", 0))
             try:

@@ -1,0 +1,94 @@
+"""The seams the agent core talks through. The LSP server, the CLI and tests implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+
+@dataclass(frozen=True)
+class BufferSnapshot:
+    """An open editor document as the server last saw it."""
+
+    text: str
+    version: int | None
+    language_id: str | None = None
+    uri: str | None = None
+
+
+@dataclass(frozen=True)
+class OpenDocument:
+    uri: str
+    path: Path | None
+    language_id: str | None
+    version: int | None
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file's new content. The editor turns it into minimal, versioned edits."""
+
+    path: Path
+    uri: str
+    before: str | None  # None: the file does not exist yet
+    after: str
+    version: int | None  # the buffer version the change was computed against (None: unopened)
+    label: str
+    bom: bool = False
+    needs_confirmation: bool = False
+    delete: bool = False  # undo of a file the turn created
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    applied: bool | None  # None: unknown (the editor did not answer in time)
+    message: str = ""
+
+
+class Editor(Protocol):
+    supports_apply_edit: bool
+
+    def snapshot(self, path: Path) -> BufferSnapshot | None: ...
+
+    def open_documents(self) -> Sequence[OpenDocument]: ...
+
+    async def apply(self, change: FileChange) -> ApplyResult: ...
+
+    async def apply_many(self, changes: Sequence[FileChange], label: str) -> ApplyResult: ...
+
+    def unsaved_paths(self) -> list[Path]: ...
+
+    async def save_documents(self, paths: Sequence[Path]) -> list[Path]: ...
+
+
+ApprovalAnswer = Literal["once", "session", "deny"]
+
+
+@dataclass(frozen=True)
+class ApprovalRequest:
+    tool: str
+    subject: str  # the exact command or path, already escaped for display
+    reason: str  # why approval is needed
+    allow_session: bool  # whether "Allow for session" may be offered
+
+
+class Approver(Protocol):
+    async def ask(self, request: ApprovalRequest) -> ApprovalAnswer: ...
+
+
+class EventSink(Protocol):
+    def emit(self, kind: str, payload: dict[str, Any]) -> None: ...
+
+
+class NullEvents:
+    def emit(self, kind: str, payload: dict[str, Any]) -> None:
+        pass
+
+
+class DenyingApprover:
+    """For non-interactive use: nothing is ever approved."""
+
+    async def ask(self, request: ApprovalRequest) -> ApprovalAnswer:
+        return "deny"

@@ -1,0 +1,97 @@
+"""`claw-lsp`: the stdio language server, plus `ask`, `sessions` and `doctor` for the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from typing import Any
+
+from claw_lsp import __version__
+from claw_lsp.secrets import redact
+
+
+class _RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def setup_logging(debug: bool, log_file: str | None) -> None:
+    handler: logging.Handler = (
+        logging.FileHandler(log_file) if log_file else logging.StreamHandler(sys.stderr)
+    )
+    handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    # pygls logs whole message bodies at DEBUG: keep them out even in debug mode.
+    logging.getLogger("pygls").setLevel(logging.INFO if debug else logging.WARNING)
+    logging.getLogger("httpx2").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="claw-lsp", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"claw-lsp {__version__}")
+    parser.add_argument("--stdio", action="store_true", help="serve on stdio (the default)")
+    parser.add_argument("--tcp", metavar="HOST:PORT", help="debugging only: loopback, one client")
+    parser.add_argument("--debug", action="store_true", help="log more; show internal errors")
+    parser.add_argument("--log-file", help="log here instead of stderr")
+    sub = parser.add_subparsers(dest="command")
+    ask = sub.add_parser("ask", help="run the agent once, headless")
+    ask.add_argument("prompt")
+    ask.add_argument("--folder", default=".")
+    ask.add_argument("--tier", choices=["read-only", "write", "shell", "unsafe"])
+    ask.add_argument("--session", help="a session id, or 'new'")
+    ask.add_argument("--model")
+    ask.add_argument("--base-url")
+    ask.add_argument("--edit-mode", choices=["apply", "propose"])
+    ask.add_argument(
+        "--yes",
+        action="store_true",
+        help="answer approval prompts with 'allow once' (never raises the tier)",
+    )
+    ask.add_argument("--json", action="store_true", help="print the claw.ask result as JSON")
+    sessions = sub.add_parser("sessions", help="list a folder's sessions")
+    sessions.add_argument("--folder", default=".")
+    sessions.add_argument("--json", action="store_true")
+    doctor = sub.add_parser("doctor", help="probe the backend and the sandbox")
+    doctor.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args.debug, args.log_file)
+    if args.command in ("ask", "sessions", "doctor"):
+        from claw_lsp.headless import run_command
+
+        return run_command(args)
+    return serve(args)
+
+
+def serve(args: Any) -> int:
+    from claw_lsp.config import ConfigError, options_from_env, read_user_config
+    from claw_lsp.server.app import create_server
+    from claw_lsp.server.lifecycle import kill_children
+    from claw_lsp.server.transport import start_stdio
+
+    try:
+        user_file = read_user_config()
+    except ConfigError as exc:
+        logging.getLogger(__name__).error("%s", exc)
+        user_file = {}
+    server = create_server(user_file=user_file, env=options_from_env(), debug=args.debug)
+    if args.tcp:
+        host, _, port = args.tcp.rpartition(":")
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            print("claw-lsp: --tcp only binds to loopback (127.0.0.1)", file=sys.stderr)
+            return 2
+        server.start_tcp(host, int(port))
+        return 0
+    start_stdio(server)
+    # stdin closed (the editor went away, with or without shutdown): leave nothing running.
+    kill_children()
+    sys.stdout.flush()
+    os._exit(0 if server.protocol._shutdown else 1)

@@ -1,0 +1,72 @@
+"""Where every file change goes: applied through the Editor port (and journaled for undo), or
+held as a proposal for review. Nothing is written behind the editor's back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from claw_lsp.agent.ports import ApplyResult, Editor, EventSink, FileChange
+from claw_lsp.edits.journal import TurnJournal
+from claw_lsp.edits.proposals import Proposal, ProposalStore
+from claw_lsp.edits.textdiff import changed_line_span, unified_diff
+
+MAX_EDIT_CHARS = 5_000_000
+
+
+class ChangeRejected(Exception):
+    """The change did not reach the file; the message is model-facing."""
+
+
+@dataclass
+class ChangeApplier:
+    editor: Editor
+    journal: TurnJournal
+    proposals: ProposalStore
+    session: str
+    mode: Literal["apply", "propose"]
+    events: EventSink
+    on_applied: Callable[[FileChange], None] = lambda change: None
+
+    async def submit(self, change: FileChange, relative: str) -> str:
+        if len(change.after) > MAX_EDIT_CHARS:
+            raise ChangeRejected(
+                f"the new content is {len(change.after)} characters; the limit for one edit is "
+                f"{MAX_EDIT_CHARS}. Split the change into smaller edits."
+            )
+        if self.mode == "propose":
+            proposal = self.propose(change, relative)
+            return (
+                f"Proposed a change to {relative} (proposal {proposal.id}); it is waiting for "
+                "the user's review and is NOT applied yet."
+            )
+        result = await self.editor.apply(change)
+        return self._settle(change, relative, result)
+
+    def propose(self, change: FileChange, relative: str) -> Proposal:
+        diff = unified_diff(change.before or "", change.after, relative)
+        span = changed_line_span(change.before or "", change.after) or (0, 0)
+        proposal = self.proposals.add(self.session, self.journal.turn, change, diff, span)
+        self.events.emit("proposal", proposal.to_wire())
+        return proposal
+
+    def _settle(self, change: FileChange, relative: str, result: ApplyResult) -> str:
+        applied = result.applied
+        payload: dict[str, Any] = {"uri": change.uri, "applied": applied}
+        self.events.emit("edit", payload)
+        if applied is None:
+            raise ChangeRejected(
+                f"edit status unknown for {relative}: the editor did not answer in time. Read the "
+                "file again before changing it further."
+            )
+        if not applied:
+            reason = f" ({result.message})" if result.message else ""
+            raise ChangeRejected(
+                f"the editor rejected the edit to {relative}{reason}; the document probably "
+                "changed. Read it again and retry."
+            )
+        self.journal.record(change.path, change.uri, change.before, change.after)
+        self.on_applied(change)
+        created = " (new file)" if change.before is None else ""
+        return f"Applied the change to {relative}{created}."

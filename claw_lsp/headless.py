@@ -1,0 +1,221 @@
+"""The same agent without an editor: edits go to disk atomically, text streams to stdout."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from claw_lsp.agent.ports import (
+    ApplyResult,
+    ApprovalAnswer,
+    ApprovalRequest,
+    BufferSnapshot,
+    FileChange,
+    OpenDocument,
+)
+from claw_lsp.config import ConfigError, options_from_env, read_user_config, resolve_settings
+from claw_lsp.edits.disk import write_changes_to_disk
+from claw_lsp.permissions.paths import Workspace, make_root
+
+
+class DiskEditor:
+    supports_apply_edit = False
+
+    def snapshot(self, path: Path) -> BufferSnapshot | None:
+        return None
+
+    def open_documents(self) -> Sequence[OpenDocument]:
+        return []
+
+    def unsaved_paths(self) -> list[Path]:
+        return []
+
+    async def save_documents(self, paths: Sequence[Path]) -> list[Path]:
+        return []
+
+    async def apply(self, change: FileChange) -> ApplyResult:
+        return write_changes_to_disk([change])
+
+    async def apply_many(self, changes: Sequence[FileChange], label: str) -> ApplyResult:
+        return write_changes_to_disk(changes)
+
+
+class TerminalApprover:
+    """Asks on the terminal when there is one; otherwise denies (CI never auto-approves)."""
+
+    def __init__(self, assume_yes: bool) -> None:
+        self.assume_yes = assume_yes
+
+    async def ask(self, request: ApprovalRequest) -> ApprovalAnswer:
+        if self.assume_yes:
+            return "once"
+        if not (sys.stdin.isatty() and sys.stderr.isatty()):
+            print(
+                f"\n[claw] denied {request.tool} {request.subject} ({request.reason}); no "
+                "terminal to ask",
+                file=sys.stderr,
+            )
+            return "deny"
+        choices = "[o]nce, [s]ession, [N]o" if request.allow_session else "[o]nce, [N]o"
+        prompt = (
+            f"\n[claw] allow {request.tool}: {request.subject}\n  ({request.reason}) {choices}? "
+        )
+        answer = await asyncio.to_thread(_read_answer, prompt)
+        if answer.startswith("o"):
+            return "once"
+        if answer.startswith("s") and request.allow_session:
+            return "session"
+        return "deny"
+
+
+def _read_answer(prompt: str) -> str:
+    print(prompt, end="", file=sys.stderr, flush=True)
+    line = sys.stdin.readline()
+    return line.strip().lower()
+
+
+class TerminalEvents:
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+
+    def emit(self, kind: str, payload: dict[str, Any]) -> None:
+        if self.quiet:
+            return
+        if kind == "text":
+            sys.stdout.write(payload.get("delta", ""))
+            sys.stdout.flush()
+        elif kind == "toolCall":
+            args = json.dumps(payload.get("arguments"))[:200]
+            print(f"\n• {payload.get('name')} {args}", file=sys.stderr)
+        elif kind == "toolResult":
+            mark = "✓" if payload.get("ok") else "✗"
+            print(f"  {mark} {payload.get('summary')}", file=sys.stderr)
+        elif kind in ("notice", "error"):
+            print(f"[claw] {payload.get('message')}", file=sys.stderr)
+        elif kind == "proposal":
+            print(
+                f"\n[claw] proposal {payload.get('proposal')}:\n{payload.get('diff')}",
+                file=sys.stderr,
+            )
+
+
+def build_service(args: Any, overrides: dict[str, Any]) -> Any:
+    from claw_lsp.agent.service import AgentService
+    from claw_lsp.llm.provider import ModelProvider
+    from claw_lsp.sessions.store import SessionStore
+
+    settings = resolve_settings(
+        user_file=read_user_config(), env=options_from_env(), overrides=overrides
+    )
+    folder = Path(getattr(args, "folder", ".")).resolve()
+    workspace = Workspace(
+        [make_root(folder.as_uri(), folder.name)],
+        protected_real_dirs=(settings.state_dir.resolve(),),
+    )
+    quiet = bool(getattr(args, "json", False))
+    store = SessionStore(
+        settings.state_dir, on_warning=lambda m: print(f"[claw] {m}", file=sys.stderr)
+    )
+    service = AgentService(
+        settings=lambda: settings,
+        workspace=workspace,
+        editor=DiskEditor(),
+        approver=TerminalApprover(bool(getattr(args, "yes", False))),
+        events=lambda session, turn: TerminalEvents(quiet),
+        store=store,
+        models=ModelProvider(),
+    )
+    return service, settings
+
+
+def run_command(args: Any) -> int:
+    overrides: dict[str, Any] = {}
+    for key, attr in (
+        ("tier", "tier"),
+        ("model", "model"),
+        ("baseUrl", "base_url"),
+        ("editMode", "edit_mode"),
+    ):
+        if getattr(args, attr, None):
+            overrides[key] = getattr(args, attr)
+    try:
+        service, settings = build_service(args, overrides)
+    except ConfigError as exc:
+        print(f"claw-lsp: configuration error: {exc}", file=sys.stderr)
+        return 1
+    if args.command == "sessions":
+        return _sessions(service, args)
+    if args.command == "doctor":
+        return asyncio.run(_doctor(service, settings, args))
+    return asyncio.run(_ask(service, args))
+
+
+def _sessions(service: Any, args: Any) -> int:
+    from claw_lsp.agent.operations import list_sessions
+
+    rows = list_sessions(service, None)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    elif not rows:
+        print("no sessions for this folder")
+    for row in [] if args.json else rows:
+        print(f"{row['id']}  {row['turns']:>3} turns  {row['updated']}  {row['title']}")
+    return 0
+
+
+async def _doctor(service: Any, settings: Any, args: Any) -> int:
+    from claw_lsp.doctor import run_doctor
+
+    try:
+        result = await run_doctor(settings, service.models)
+    finally:
+        await service.models.close()
+    print(json.dumps(result["report"], indent=2) if args.json else result["text"])
+    return 0 if result["ok"] else 1
+
+
+async def _ask(service: Any, args: Any) -> int:
+    from claw_lsp.agent.slash import parse_slash, run_slash
+    from claw_lsp.protocol import AskParams
+
+    params = AskParams(prompt=args.prompt, session=args.session)
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, lambda: service.cancel() or (task and task.cancel()))
+    try:
+        slash = parse_slash(args.prompt)
+        if slash:
+            text, session = await run_slash(
+                service, service.folder(), *slash, session_hint=args.session
+            )
+            result = {
+                "session": session,
+                "turn": None,
+                "text": text,
+                "stopReason": "local",
+                "edits": [],
+                "toolCalls": 0,
+                "usage": {"promptTokens": 0, "completionTokens": 0},
+            }
+        else:
+            result = await service.ask(params)
+    except asyncio.CancelledError:
+        print("\n[claw] cancelled", file=sys.stderr)
+        return 130
+    finally:
+        await service.models.close()
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        if result["stopReason"] == "local":
+            print(result["text"])
+        elif result["stopReason"] == "error":
+            print(f"\n[claw] {result['text'].splitlines()[-1]}", file=sys.stderr)
+        else:
+            print()
+    return {"done": 0, "local": 0, "maxTurns": 0, "cancelled": 130}.get(result["stopReason"], 1)

@@ -1,0 +1,116 @@
+"""Which ChatModel serves a request: the configured backend, else the embedded demo model,
+else one clear error that says how to configure a backend."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.request
+from typing import Any
+
+from claw_lsp.config import NO_BACKEND_MESSAGE, Settings
+from claw_lsp.llm.base import BackendError, ChatModel
+from claw_lsp.llm.embedded import EmbeddedBackend, find_embedded_model
+from claw_lsp.llm.openai_compat import OpenAICompatModel
+
+EMBEDDED_NOTE = (
+    "the embedded SmolLM2-135M demo model: fine for trying claw_lsp out, far too small for real "
+    "work. Point claw at Ollama, vLLM or a LiteLLM proxy with OPENAI_BASE_URL / claw.baseUrl."
+)
+
+
+class ModelProvider:
+    def __init__(self) -> None:
+        self._models: dict[tuple[str, str, str], OpenAICompatModel] = {}
+        self._embedded: EmbeddedBackend | None = None
+        self._discovered: dict[str, str] = {}
+        self._lock = asyncio.Lock()
+
+    async def get(self, settings: Settings) -> ChatModel:
+        async with self._lock:
+            base_url, model = await self._endpoint(settings)
+            key = (base_url, model, settings.api_key or "")
+            if key not in self._models:
+                self._models[key] = OpenAICompatModel(
+                    base_url=base_url,
+                    model=model,
+                    api_key=settings.api_key,
+                    connect_timeout=settings.connect_timeout,
+                    read_timeout=settings.request_timeout,
+                    stream=bool(settings.base_url),
+                )  # the embedded server cannot stream tools
+            return self._models[key]
+
+    async def endpoint(self, settings: Settings) -> tuple[str, str]:
+        """(base_url, model) that requests would go to; starts the embedded model if needed."""
+        async with self._lock:
+            return await self._endpoint(settings)
+
+    async def _endpoint(self, settings: Settings) -> tuple[str, str]:
+        if settings.base_url:
+            model = settings.model or await self._first_model(settings)
+            return settings.base_url, model
+        info = find_embedded_model()
+        if info is None:
+            raise BackendError(NO_BACKEND_MESSAGE, "not_configured")
+        if self._embedded is None:
+            self._embedded = EmbeddedBackend(info)
+        try:
+            url = await self._embedded.start()
+        except Exception as exc:
+            raise BackendError(
+                f"the embedded model failed to start: {exc}", "unreachable"
+            ) from None
+        return url, info.alias
+
+    async def _first_model(self, settings: Settings) -> str:
+        """No model configured: use the backend's first model, as vLLM serves exactly one."""
+        assert settings.base_url
+        if settings.base_url in self._discovered:
+            return self._discovered[settings.base_url]
+        try:
+            names = await asyncio.to_thread(
+                _list_models, settings.base_url, settings.api_key, settings.connect_timeout + 5
+            )
+        except Exception:
+            names = []
+        if not names:
+            raise BackendError(
+                f"no model is configured and {settings.base_url}/models lists none: set "
+                "OPENAI_MODEL or claw.model",
+                "not_configured",
+            )
+        self._discovered[settings.base_url] = names[0]
+        return names[0]
+
+    def describe(self, settings: Settings) -> dict[str, Any]:
+        if settings.base_url:
+            return {
+                "baseUrl": settings.base_url,
+                "model": settings.model or self._discovered.get(settings.base_url),
+                "embedded": False,
+                "source": settings.backend_source,
+            }
+        info = find_embedded_model()
+        if info is None:
+            return {"baseUrl": None, "model": None, "embedded": False, "error": NO_BACKEND_MESSAGE}
+        url = self._embedded.base_url if self._embedded else None
+        return {"baseUrl": url, "model": info.alias, "embedded": True, "note": EMBEDDED_NOTE}
+
+    async def close(self) -> None:
+        for model in self._models.values():
+            try:
+                await model.close()
+            except Exception:
+                pass
+        if self._embedded is not None:
+            await self._embedded.stop()
+
+
+def _list_models(base_url: str, api_key: str | None, timeout: float) -> list[str]:
+    request = urllib.request.Request(base_url.rstrip("/") + "/models")
+    if api_key:
+        request.add_header("Authorization", f"Bearer {api_key}")
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        payload = json.loads(response.read(2_000_000))
+    return [str(m["id"]) for m in payload.get("data", []) if isinstance(m, dict) and "id" in m]

@@ -1,0 +1,248 @@
+"""Path confinement: the one place that turns a model- or editor-supplied path into a real path
+inside a workspace folder, and says whether it is protected or sensitive.
+
+Rule (SECURITY.md invariant 3): decode, normalise, resolve the deepest existing ancestor by real
+path, then compare whole components against the canonical roots. The same rule serves every tool
+and every URI the server accepts.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlparse
+
+MAX_PATH_CHARS = 4096
+
+# First path components that stay protected below `unsafe`: version control internals, editor
+# and agent configuration (auto-approve keys live there), CI definitions.
+PROTECTED_DIRS = (".git", ".vscode", ".idea", ".claw", ".claude", ".husky")
+PROTECTED_GLOBS = (
+    ".github/workflows/*",
+    ".gitlab-ci.yml",
+    ".envrc",
+    ".git",
+    ".gitmodules",
+    ".circleci/*",
+    ".pre-commit-config.yaml",
+    "**/.git/**",
+    "**/.envrc",
+)
+SENSITIVE_GLOBS = (
+    ".env",
+    ".env.*",
+    "*.env",
+    "*.pem",
+    "*.key",
+    "*.p12",
+    "*.pfx",
+    "id_rsa*",
+    "id_dsa*",
+    "id_ecdsa*",
+    "id_ed25519*",
+    ".git-credentials",
+    ".npmrc",
+    ".netrc",
+    ".pypirc",
+    "credentials",
+    "credentials.json",
+    "*.keystore",
+    ".htpasswd",
+)
+
+
+class PathDenied(Exception):
+    """A path the agent may not touch; the message is model-facing and echoes no file content."""
+
+
+@dataclass(frozen=True)
+class Root:
+    uri: str
+    name: str
+    client_path: Path  # as the editor names it (may be a symlink)
+    real_path: Path  # canonical, resolved once when the folder was added
+
+
+@dataclass(frozen=True)
+class ResolvedPath:
+    path: Path  # real path (deepest existing ancestor resolved, missing tail appended)
+    root: Root
+    relative: str  # posix, relative to the root ("." for the root itself)
+
+    @property
+    def uri(self) -> str:
+        """The URI in the editor's own spelling of the root (a symlinked workspace stays as is)."""
+        if self.relative == ".":
+            return self.root.uri
+        return (self.root.client_path / self.relative).as_uri()
+
+    @property
+    def exists(self) -> bool:
+        return os.path.lexists(self.path)
+
+
+def uri_to_path(uri: str) -> Path:
+    """A local file URI to a path; other schemes and remote hosts are refused."""
+    if "\x00" in uri:
+        raise PathDenied("invalid URI (NUL byte)")
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        raise PathDenied(f"unsupported URI scheme {parsed.scheme!r}: only local files are handled")
+    if parsed.netloc not in ("", "localhost"):
+        raise PathDenied("remote file URIs (file://host/...) are not supported")
+    path = unquote(parsed.path)
+    if "\x00" in path:
+        raise PathDenied("invalid path (NUL byte)")
+    return Path(path)
+
+
+def make_root(uri: str, name: str | None = None) -> Root:
+    client = uri_to_path(uri)
+    real = Path(os.path.realpath(client))
+    return Root(
+        uri=uri, name=name or client.name or str(client), client_path=client, real_path=real
+    )
+
+
+def resolve_real(path: Path) -> Path:
+    """Real path of the deepest existing ancestor, with the missing tail appended verbatim."""
+    path = Path(os.path.abspath(path))
+    missing: list[str] = []
+    current = path
+    while not os.path.lexists(current):
+        if current.parent == current:
+            break
+        missing.append(current.name)
+        current = current.parent
+    real = Path(os.path.realpath(current))
+    for part in reversed(missing):
+        real = real / part
+    return real
+
+
+@dataclass
+class Workspace:
+    """The live list of workspace folders. Shared by reference, so a folder removed by the
+    editor is refused immediately, also inside a turn that is already running."""
+
+    roots: list[Root] = field(default_factory=list)
+    extra_protected: tuple[str, ...] = ()
+    protected_real_dirs: tuple[Path, ...] = ()  # e.g. the state directory
+
+    def add(self, root: Root) -> None:
+        self.roots = [r for r in self.roots if r.real_path != root.real_path] + [root]
+
+    def remove(self, uri: str) -> None:
+        try:
+            real = Path(os.path.realpath(uri_to_path(uri)))
+        except PathDenied:
+            return
+        self.roots = [r for r in self.roots if r.uri != uri and r.real_path != real]
+
+    def root_for_real(self, real: Path) -> Root | None:
+        best: Root | None = None
+        for root in self.roots:
+            inside = real == root.real_path or real.is_relative_to(root.real_path)
+            if inside and (best is None or len(root.real_path.parts) > len(best.real_path.parts)):
+                best = root
+        return best
+
+    def root_for_uri(self, uri: str) -> Root | None:
+        for root in self.roots:
+            if root.uri.rstrip("/") == uri.rstrip("/"):
+                return root
+        try:
+            return self.root_for_real(resolve_real(uri_to_path(uri)))
+        except PathDenied:
+            return None
+
+    def resolve(self, raw: str, *, base: Root | None = None) -> ResolvedPath:
+        check_raw_path(raw)
+        if not self.roots:
+            raise PathDenied("no workspace folder is open")
+        base = base if base is not None and base in self.roots else self.roots[0]
+        candidate = Path(raw)
+        if not candidate.is_absolute():
+            candidate = base.real_path / candidate
+        elif not any(_lexically_under(candidate, r) for r in self.roots):
+            raise PathDenied(f"{raw} is outside the workspace folders")
+        else:
+            candidate = _to_real_spelling(candidate, self.roots)
+        try:
+            real = resolve_real(candidate)
+        except (OSError, ValueError) as exc:
+            raise PathDenied(f"invalid path {raw!r}: {type(exc).__name__}") from None
+        root = self.root_for_real(real)
+        if root is None:
+            raise PathDenied(f"{raw} is outside the workspace folders")
+        relative = real.relative_to(root.real_path).as_posix() or "."
+        return ResolvedPath(path=real, root=root, relative=relative)
+
+    def resolve_uri(self, uri: str) -> ResolvedPath:
+        return self.resolve(str(uri_to_path(uri)))
+
+    def protected_reason(self, target: ResolvedPath) -> str | None:
+        rel = target.relative
+        parts = PurePosixPath(rel).parts
+        lowered = [p.lower() for p in parts]
+        for name in PROTECTED_DIRS:
+            if name in lowered:
+                return f"{name} is a protected location"
+        for pattern in (*PROTECTED_GLOBS, *self.extra_protected):
+            if fnmatch.fnmatch(rel.lower(), pattern.lower()):
+                return f"{rel} is a protected file"
+        for directory in (*self.protected_real_dirs, *_gitdir_targets(target.root)):
+            if target.path == directory or target.path.is_relative_to(directory):
+                return f"{rel} is inside a protected directory"
+        return None
+
+    def sensitive(self, target: ResolvedPath) -> bool:
+        return is_sensitive_name(target.path.name)
+
+
+def is_sensitive_name(name: str) -> bool:
+    lowered = name.lower()
+    return any(fnmatch.fnmatch(lowered, pattern) for pattern in SENSITIVE_GLOBS)
+
+
+def check_raw_path(raw: str) -> None:
+    if not isinstance(raw, str) or not raw.strip():
+        raise PathDenied("path is empty")
+    if len(raw) > MAX_PATH_CHARS:
+        raise PathDenied(f"path is longer than {MAX_PATH_CHARS} characters")
+    if any(ch in raw for ch in ("\x00", "\r", "\n")):
+        raise PathDenied("path contains a NUL or line-break character")
+
+
+def _lexically_under(path: Path, root: Root) -> bool:
+    normal = Path(os.path.normpath(path))
+    return any(
+        normal == base or normal.is_relative_to(base) for base in (root.client_path, root.real_path)
+    )
+
+
+def _to_real_spelling(path: Path, roots: Sequence[Root]) -> Path:
+    normal = Path(os.path.normpath(path))
+    for root in roots:
+        if normal == root.client_path or normal.is_relative_to(root.client_path):
+            return root.real_path / normal.relative_to(root.client_path)
+    return normal
+
+
+def _gitdir_targets(root: Root) -> Iterable[Path]:
+    """A `.git` pointer file (worktrees, submodules) names the real git dir: protect it too."""
+    pointer = root.real_path / ".git"
+    try:
+        if pointer.is_file():
+            text = pointer.read_text(encoding="utf-8", errors="replace")[:4096]
+            for line in text.splitlines():
+                if line.startswith("gitdir:"):
+                    target = Path(line.split(":", 1)[1].strip())
+                    if not target.is_absolute():
+                        target = root.real_path / target
+                    yield Path(os.path.realpath(target))
+    except OSError:
+        return

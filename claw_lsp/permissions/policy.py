@@ -1,0 +1,159 @@
+"""The permission decision for one tool call: allow, ask or deny. Server-side only; nothing the
+model writes reaches this module except the call itself."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Literal
+
+from claw_lsp.permissions.rules import PermissionRules
+from claw_lsp.permissions.shell_classify import Risk, classify
+from claw_lsp.permissions.tiers import Tier
+
+Action = Literal["allow", "ask", "deny"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    reason: str
+    grant_key: str | None = None  # what "Allow for session" would remember
+    allow_session: bool = True
+
+
+@dataclass
+class SessionGrants:
+    """ "Allow for session" answers. Shell grants bind to the exact command and cwd; write grants
+    cover non-protected files. Never persisted, never read from history."""
+
+    keys: set[str] = field(default_factory=set)
+
+    def has(self, key: str | None) -> bool:
+        return key is not None and key in self.keys
+
+    def add(self, key: str | None) -> None:
+        if key:
+            self.keys.add(key)
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    kind: Literal["read", "write", "shell"]
+    tool: str
+    relative_paths: tuple[str, ...] = ()
+    protected: str | None = None  # reason, when a path is protected
+    sensitive: bool = False
+    command: str | None = None
+    cwd: str | None = None
+    workspace_roots: tuple[str, ...] = ()
+
+
+def decide(
+    facts: CallFacts,
+    *,
+    tier: Tier,
+    approvals: str,
+    rules: PermissionRules,
+    grants: SessionGrants,
+    sandboxed: bool,
+) -> Decision:
+    decision = _decide(facts, tier=tier, rules=rules, grants=grants, sandboxed=sandboxed)
+    if decision.action == "ask" and approvals == "deny":
+        return Decision("deny", decision.reason + " (approvals are off)", None, False)
+    return decision
+
+
+def _decide(
+    facts: CallFacts, *, tier: Tier, rules: PermissionRules, grants: SessionGrants, sandboxed: bool
+) -> Decision:
+    if facts.kind == "shell":
+        return _decide_shell(facts, tier, rules, grants, sandboxed)
+    for rel in facts.relative_paths:
+        verdict = rules.decide_path(facts.tool, rel)
+        if verdict == "deny":
+            return Decision("deny", f"a user rule denies {facts.tool} on {rel}", None, False)
+    if tier == Tier.UNSAFE:
+        return Decision("allow", "unsafe tier")
+    if facts.protected:
+        # Per-change approval, never a session grant, at every tier below unsafe.
+        return Decision("ask", facts.protected, None, allow_session=False)
+    if facts.kind == "read":
+        if facts.sensitive:
+            key = f"read:{facts.relative_paths[0]}" if facts.relative_paths else None
+            if grants.has(key) or _all_rules(rules, facts, "allow"):
+                return Decision("allow", "allowed by grant or rule")
+            return Decision("ask", "this file may hold credentials", key)
+        return Decision("allow", "read access")
+    # write
+    if _all_rules(rules, facts, "ask"):
+        return Decision("ask", "a user rule asks before this change", None, False)
+    if tier.allows(Tier.WRITE):
+        return Decision("allow", "write tier")
+    if grants.has("write") or _all_rules(rules, facts, "allow"):
+        return Decision("allow", "allowed for this session")
+    return Decision("ask", f"changing files needs the write tier (current: {tier.value})", "write")
+
+
+def _all_rules(rules: PermissionRules, facts: CallFacts, wanted: str) -> bool:
+    if not facts.relative_paths:
+        return False
+    verdicts = [rules.decide_path(facts.tool, rel) for rel in facts.relative_paths]
+    if wanted == "ask":
+        return any(v == "ask" for v in verdicts)
+    return all(v == wanted for v in verdicts)
+
+
+def _decide_shell(
+    facts: CallFacts, tier: Tier, rules: PermissionRules, grants: SessionGrants, sandboxed: bool
+) -> Decision:
+    command = facts.command or ""
+    from pathlib import Path
+
+    verdict = classify(
+        command,
+        cwd=Path(facts.cwd) if facts.cwd else None,
+        workspace_roots=[Path(r) for r in facts.workspace_roots],
+    )
+    key = f"shell:{facts.cwd}:{command}"
+    ruled = rules.decide_shell(verdict)
+    if ruled == "deny":
+        return Decision("deny", "a user rule denies this command", None, False)
+    if tier == Tier.UNSAFE:
+        return Decision("allow", "unsafe tier")
+    if ruled == "ask":
+        return Decision("ask", "a user rule asks before this command", key)
+    if grants.has(key):
+        return Decision("allow", "allowed for this session")
+    reasons = "; ".join(verdict.reasons) or verdict.risk.value
+    if not sandboxed:
+        # Without an OS sandbox nothing runs unseen, not even "read-only" commands.
+        return Decision(
+            "ask", f"no sandbox available: every command needs approval ({reasons})", key
+        )
+    if verdict.risk == Risk.READ_ONLY:
+        return Decision("allow", "read-only command, sandboxed")
+    if not tier.allows(Tier.SHELL):
+        return Decision(
+            "ask", f"running commands needs the shell tier (current: {tier.value})", key
+        )
+    if ruled == "allow" or verdict.risk == Risk.ORDINARY:
+        return Decision("allow", "shell tier, sandboxed")
+    return Decision("ask", reasons, key)
+
+
+def display_safe(text: str, limit: int = 2000) -> str:
+    """Escape control and bidirectional characters so an approval shows what will really run."""
+    out = []
+    for ch in text[:limit]:
+        if ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") or ch in "\u2028\u2029":
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    if len(text) > limit:
+        out.append(f"... [{len(text) - limit} more characters]")
+    return "".join(out)

@@ -1,0 +1,137 @@
+"""Code actions, answered from server state with no model call (instant, also mid-turn), and
+proposal hints as diagnostics."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from claw_lsp import protocol as p
+from claw_lsp.permissions.paths import PathDenied
+from claw_lsp.server.app import ClawServer
+
+ACTION_KINDS = [types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite]
+SELECTION_ACTIONS = (
+    ("Claw: Explain selection", "Explain what the selected code does."),
+    ("Claw: Refactor selection", "Refactor the selected code to be clearer, keeping behaviour."),
+    ("Claw: Write tests for selection", "Write tests for the selected code."),
+)
+
+
+def register(server: ClawServer) -> None:
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=ACTION_KINDS)
+    )
+    def code_action(ls: ClawServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+        return actions_for(ls, params)
+
+
+def actions_for(ls: ClawServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    uri = params.text_document.uri
+    rng = params.range
+    out: list[types.CodeAction] = []
+    for diag in params.context.diagnostics or []:
+        if diag.source == "claw":
+            continue
+        message = diag.message.splitlines()[0][:120] if diag.message else "problem"
+        line = diag.range.start.line + 1
+        source = f" ({diag.source})" if diag.source else ""
+        prompt = (
+            f"Fix this diagnostic at line {line}, column {diag.range.start.character + 1}"
+            f"{source}: {diag.message}"
+        )
+        out.append(
+            _ask_action(
+                f"Claw: Fix: {message}",
+                types.CodeActionKind.QuickFix,
+                prompt,
+                uri,
+                diag.range,
+                [ls.protocol._converter.unstructure(diag)],
+                diagnostics=[diag],
+            )
+        )
+    if (rng.start.line, rng.start.character) != (rng.end.line, rng.end.character):
+        for title, prompt in SELECTION_ACTIONS:
+            out.append(_ask_action(title, types.CodeActionKind.RefactorRewrite, prompt, uri, rng))
+    out.extend(_proposal_actions(ls, uri, rng))
+    return out
+
+
+def _ask_action(
+    title: str,
+    kind: str,
+    prompt: str,
+    uri: str,
+    rng: types.Range,
+    diagnostics_json: list[object] | None = None,
+    diagnostics: list[types.Diagnostic] | None = None,
+) -> types.CodeAction:
+    argument: dict[str, object] = {
+        "prompt": prompt,
+        "uri": uri,
+        "range": {
+            "start": {"line": rng.start.line, "character": rng.start.character},
+            "end": {"line": rng.end.line, "character": rng.end.character},
+        },
+    }
+    if diagnostics_json:
+        argument["diagnostics"] = diagnostics_json
+    return types.CodeAction(
+        title=title,
+        kind=kind,
+        diagnostics=diagnostics,
+        command=types.Command(title=title, command=p.ASK, arguments=[argument]),
+    )
+
+
+def _proposal_actions(ls: ClawServer, uri: str, rng: types.Range) -> list[types.CodeAction]:
+    if ls.service is None:
+        return []
+    try:
+        path = ls.claw_workspace.resolve_uri(uri).path
+    except PathDenied:
+        return []
+    out = []
+    for proposal in ls.service.proposals.pending_for_path(path):
+        if rng.start.line > proposal.end_line + 1 or rng.end.line < proposal.start_line - 1:
+            continue
+        for verb, command in (("Accept", p.ACCEPT_PROPOSAL), ("Reject", p.REJECT_PROPOSAL)):
+            title = f"Claw: {verb} proposal"
+            out.append(
+                types.CodeAction(
+                    title=title,
+                    kind=types.CodeActionKind.QuickFix,
+                    is_preferred=verb == "Accept",
+                    command=types.Command(
+                        title=title, command=command, arguments=[{"proposal": proposal.id}]
+                    ),
+                )
+            )
+    return out
+
+
+def publish_proposal_hints(ls: ClawServer) -> None:
+    """Pending proposals show as hint diagnostics on their range (source "claw")."""
+    if ls.service is None:
+        return
+    by_uri: dict[str, list[types.Diagnostic]] = {}
+    for proposal in ls.service.proposals.proposals.values():
+        by_uri.setdefault(proposal.uri, [])
+        if proposal.state != "pending":
+            continue
+        by_uri[proposal.uri].append(
+            types.Diagnostic(
+                range=types.Range(
+                    start=types.Position(proposal.start_line, 0),
+                    end=types.Position(proposal.end_line, 0),
+                ),
+                message=f"claw proposal {proposal.id}: review with the code actions",
+                severity=types.DiagnosticSeverity.Hint,
+                source="claw",
+                code=proposal.id,
+            )
+        )
+    for uri, diagnostics in by_uri.items():
+        ls.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics)
+        )

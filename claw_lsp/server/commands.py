@@ -1,0 +1,256 @@
+"""workspace/executeCommand handlers. They parse params, call the agent service, translate."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
+
+from claw_lsp import protocol as p
+from claw_lsp.agent import operations
+from claw_lsp.agent.service import ServiceError
+from claw_lsp.agent.slash import parse_slash, run_slash
+from claw_lsp.context.editor_context import EditorContext, render_editor_context
+from claw_lsp.permissions.paths import PathDenied
+from claw_lsp.permissions.tiers import Tier
+from claw_lsp.secrets import redact
+from claw_lsp.server.app import ClawServer
+from claw_lsp.server.events import LspEvents
+
+log = logging.getLogger(__name__)
+Handler = Callable[[ClawServer, types.ExecuteCommandParams], Awaitable[Any]]
+
+
+def register(server: ClawServer) -> None:
+    for name, handler in _HANDLERS.items():
+        server.command(name)(_guarded(handler))
+
+
+def _guarded(handler: Handler) -> Handler:
+    """-32602 for bad params; service errors as clear -32603-free messages; never a traceback."""
+
+    async def run(ls: ClawServer, params: types.ExecuteCommandParams) -> Any:
+        if ls.service is None:
+            raise JsonRpcInternalError("claw-lsp is not initialized")
+        try:
+            return await handler(ls, params)
+        except p.InvalidParams as exc:
+            raise JsonRpcInvalidParams(str(exc)) from None
+        except (ServiceError, PathDenied) as exc:
+            raise JsonRpcInvalidParams(redact(str(exc))) from None
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("command %s failed", params.command)
+            raise JsonRpcInternalError(f"{params.command} failed: {type(exc).__name__}") from None
+
+    run.__name__ = handler.__name__
+    return run
+
+
+async def ask(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
+    args = p.parse_params(p.AskParams, params.arguments)
+    service = ls.service
+    assert service is not None
+    state = service.folder(args.folder, args.uri)
+    slash = parse_slash(args.prompt)
+    if slash is not None:
+        text, session = await run_slash(service, state, *slash, session_hint=args.session)
+        return {
+            "session": session,
+            "turn": None,
+            "text": text,
+            "stopReason": "local",
+            "edits": [],
+            "toolCalls": 0,
+            "usage": {"promptTokens": 0, "completionTokens": 0},
+        }
+    if ls.config_error:
+        raise ServiceError(f"configuration error: {ls.config_error}")
+    task = asyncio.current_task()
+    assert task is not None
+    ls.protocol.register_cancellable(ls.protocol.msg_id, task)  # type: ignore[attr-defined]
+    token = params.work_done_token
+    events: list[LspEvents] = []
+
+    def on_session(session: str, turn: int) -> None:
+        sink = LspEvents(ls, session, turn, token)
+        ls.turn_events[f"{session}:{turn}"] = sink
+        events.append(sink)
+        sink.begin("claw")
+        if token is not None:
+            future = ls.work_done_progress.tokens.get(token)
+            if future is not None:
+                future.add_done_callback(lambda f: task.cancel() if f.cancelled() else None)
+
+    try:
+        result = await service.ask(
+            args, editor_context=_editor_context(ls, args), on_session=on_session
+        )
+    finally:
+        for sink in events:
+            sink.end("done")
+            ls.turn_events.pop(f"{sink.session}:{sink.turn}", None)
+            if token is not None:
+                ls.work_done_progress.tokens.pop(token, None)
+    return result
+
+
+def _editor_context(ls: ClawServer, args: p.AskParams) -> str:
+    ctx = EditorContext(folders=[r.name for r in ls.claw_workspace.roots])
+    if args.uri:
+        try:
+            target = ls.claw_workspace.resolve_uri(args.uri)
+            ctx.active_path = target.relative
+        except PathDenied:
+            ctx.active_path = None
+        doc = ls.workspace.text_documents.get(args.uri)
+        if doc is not None:
+            ctx.active_text = doc.source
+            ctx.language_id = doc.language_id
+            ctx.unsaved = args.uri in ls.editor.dirty
+        if args.range is not None:
+            r = args.range
+            ctx.selection = (r.start.line, r.start.character, r.end.line, r.end.character)
+    ctx.diagnostics = list(args.diagnostics or [])
+    for document in ls.editor.open_documents():
+        try:
+            ctx.open_documents.append(ls.claw_workspace.resolve_uri(document.uri).relative)
+        except PathDenied:
+            continue
+    return render_editor_context(ctx)
+
+
+async def cancel(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
+    args = p.parse_params(p.OptionalSessionParams, params.arguments)
+    return {"cancelled": ls.service.cancel(args.session, args.folder)}  # type: ignore[union-attr]
+
+
+async def sessions(ls: ClawServer, params: types.ExecuteCommandParams) -> list[dict[str, Any]]:
+    args = p.parse_params(p.FolderParams, params.arguments)
+    return operations.list_sessions(ls.service, args.folder)  # type: ignore[arg-type]
+
+
+async def history(ls: ClawServer, params: types.ExecuteCommandParams) -> list[dict[str, Any]]:
+    args = p.parse_params(p.SessionParams, params.arguments)
+    return operations.history(ls.service, args.session)  # type: ignore[arg-type]
+
+
+async def undo_turn(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
+    args = p.parse_params(p.UndoParams, params.arguments)
+    return await operations.undo_turn(
+        ls.service,
+        args.session,
+        args.turn,  # type: ignore
+        args.folder,
+    )
+
+
+async def set_tier(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
+    """Only the user reaches this (the model has no tool for it). Raising the tier while a
+    turn runs is refused: a prompt-injected turn must not be able to ride on it."""
+    args = p.parse_params(p.SetTierParams, params.arguments)
+    service = ls.service
+    assert service is not None
+    state = service.folder(args.folder)
+    tier = Tier.parse(args.tier)
+    current = service.settings_for(state).tier
+    if state.running is not None and tier.rank > current.rank:
+        raise ServiceError("a turn is running; cancel it or wait before raising the tier")
+    service.set_tier(args.folder, tier)
+    if tier == Tier.UNSAFE:
+        ls.warn(
+            "unsafe tier: every tool runs without asking, outside the sandbox, until the "
+            "server restarts"
+        )
+    return {"tier": tier.value, "folder": state.root.uri}
+
+
+async def accept_proposal(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
+    args = p.parse_params(p.ProposalParams, params.arguments)
+    result = await operations.accept_proposal(ls.service, args.proposal)  # type: ignore[arg-type]
+    _refresh_proposal_hints(ls)
+    return result
+
+
+async def reject_proposal(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
+    args = p.parse_params(p.ProposalParams, params.arguments)
+    result = operations.reject_proposal(ls.service, args.proposal)  # type: ignore[arg-type]
+    _refresh_proposal_hints(ls)
+    return result
+
+
+async def proposals(ls: ClawServer, params: types.ExecuteCommandParams) -> list[dict[str, Any]]:
+    args = p.parse_params(p.ProposalsParams, params.arguments)
+    pending = ls.service.proposals.pending()  # type: ignore[union-attr]
+    return [x.to_wire() for x in pending if args.uri is None or x.uri == args.uri]
+
+
+def _refresh_proposal_hints(ls: ClawServer) -> None:
+    from claw_lsp.server.code_actions import publish_proposal_hints
+
+    publish_proposal_hints(ls)
+
+
+async def new_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
+    args = p.parse_params(p.FolderParams, params.arguments)
+    return operations.new_session(ls.service, args.folder)  # type: ignore[arg-type]
+
+
+async def resume_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
+    args = p.parse_params(p.SessionParams, params.arguments)
+    return operations.resume_session(ls.service, args.session)  # type: ignore[arg-type]
+
+
+async def fork_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
+    args = p.parse_params(p.ForkParams, params.arguments)
+    return operations.fork_session(ls.service, args.session, args.turn)  # type: ignore
+
+
+async def export_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
+    args = p.parse_params(p.SessionParams, params.arguments)
+    return operations.export_session(ls.service, args.session)  # type: ignore[arg-type]
+
+
+async def delete_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
+    args = p.parse_params(p.SessionParams, params.arguments)
+    return operations.delete_session(ls.service, args.session)  # type: ignore[arg-type]
+
+
+async def status(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
+    args = p.parse_params(p.FolderParams, params.arguments)
+    result = ls.service.status(args.folder)  # type: ignore[union-attr]
+    if ls.config_error:
+        result["configError"] = ls.config_error
+    return result
+
+
+async def doctor(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
+    from claw_lsp.doctor import run_doctor
+
+    p.parse_params(p.FolderParams, params.arguments)
+    return await run_doctor(ls.settings, ls.models)
+
+
+_HANDLERS: dict[str, Handler] = {
+    p.ASK: ask,
+    p.CANCEL: cancel,
+    p.SESSIONS: sessions,
+    p.HISTORY: history,
+    p.UNDO_TURN: undo_turn,
+    p.SET_TIER: set_tier,
+    p.ACCEPT_PROPOSAL: accept_proposal,
+    p.REJECT_PROPOSAL: reject_proposal,
+    p.NEW_SESSION: new_session,
+    p.RESUME_SESSION: resume_session,
+    p.FORK_SESSION: fork_session,
+    p.EXPORT_SESSION: export_session,
+    p.DELETE_SESSION: delete_session,
+    p.STATUS: status,
+    p.DOCTOR: doctor,
+    p.PROPOSALS: proposals,
+}

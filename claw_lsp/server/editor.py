@@ -1,0 +1,240 @@
+"""The Editor port over LSP: buffer text and versions from the document sync, file changes as
+versioned `workspace/applyEdit` with minimal edits in the negotiated position encoding."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from claw_lsp.agent.ports import ApplyResult, BufferSnapshot, FileChange, OpenDocument
+from claw_lsp.edits.disk import write_changes_to_disk
+from claw_lsp.edits.positions import PositionEncoding
+from claw_lsp.edits.textdiff import TextEdit, minimal_edits
+from claw_lsp.permissions.paths import PathDenied, uri_to_path
+from claw_lsp.protocol import SAVE_DOCUMENTS_REQUEST
+
+log = logging.getLogger(__name__)
+VERIFY_WAIT_S = 1.0
+
+
+class LspEditor:
+    def __init__(self, server: LanguageServer, timeout_s: float = 30.0) -> None:
+        self.server = server
+        self.timeout_s = timeout_s
+        self.dirty: set[str] = set()  # uris changed since open/save
+        self.can_save_documents = False
+
+    # -- what the client has -----------------------------------------------------------------
+    @property
+    def supports_apply_edit(self) -> bool:
+        caps = self.server.client_capabilities
+        return bool(caps and caps.workspace and caps.workspace.apply_edit)
+
+    @property
+    def supports_document_changes(self) -> bool:
+        caps = self.server.client_capabilities
+        edit = caps.workspace.workspace_edit if caps and caps.workspace else None
+        return bool(edit and edit.document_changes)
+
+    @property
+    def supports_create(self) -> bool:
+        caps = self.server.client_capabilities
+        edit = caps.workspace.workspace_edit if caps and caps.workspace else None
+        ops = (edit.resource_operations or []) if edit else []
+        return types.ResourceOperationKind.Create in ops
+
+    @property
+    def supports_annotations(self) -> bool:
+        caps = self.server.client_capabilities
+        edit = caps.workspace.workspace_edit if caps and caps.workspace else None
+        return bool(edit and edit.change_annotation_support)
+
+    @property
+    def encoding(self) -> PositionEncoding:
+        try:
+            return PositionEncoding(str(self.server.workspace.position_encoding))
+        except (ValueError, RuntimeError):
+            return PositionEncoding.UTF16
+
+    def _documents(self) -> dict[str, Any]:
+        try:
+            return self.server.workspace.text_documents
+        except RuntimeError:
+            return {}
+
+    def _find(self, path: Path) -> Any | None:
+        real = os.path.realpath(path)
+        for uri, doc in self._documents().items():
+            try:
+                if os.path.realpath(uri_to_path(uri)) == real:
+                    return doc
+            except PathDenied:
+                continue
+        return None
+
+    def snapshot(self, path: Path) -> BufferSnapshot | None:
+        doc = self._find(path)
+        if doc is None:
+            return None
+        return BufferSnapshot(doc.source, doc.version, doc.language_id, doc.uri)
+
+    def open_documents(self) -> Sequence[OpenDocument]:
+        out = []
+        for uri, doc in self._documents().items():
+            try:
+                path: Path | None = uri_to_path(uri)
+            except PathDenied:
+                path = None
+            out.append(OpenDocument(uri, path, doc.language_id, doc.version))
+        return out
+
+    def unsaved_paths(self) -> list[Path]:
+        out = []
+        for uri in list(self.dirty):
+            try:
+                out.append(uri_to_path(uri))
+            except PathDenied:
+                self.dirty.discard(uri)
+        return out
+
+    async def save_documents(self, paths: Sequence[Path]) -> list[Path]:
+        if not self.can_save_documents or not paths:
+            return []
+        uris = [p.as_uri() for p in paths]
+        try:
+            result = await asyncio.wait_for(
+                self.server.protocol.send_request_async(SAVE_DOCUMENTS_REQUEST, {"uris": uris}),
+                self.timeout_s,
+            )
+        except Exception:
+            log.info("claw/saveDocuments failed or timed out")
+            return []
+        saved = (
+            result.get("saved", [])
+            if isinstance(result, dict)
+            else getattr(result, "saved", []) or []
+        )
+        return [uri_to_path(u) for u in saved if isinstance(u, str)]
+
+    # -- applying ----------------------------------------------------------------------------
+    async def apply(self, change: FileChange) -> ApplyResult:
+        return await self.apply_many([change], change.label)
+
+    async def apply_many(self, changes: Sequence[FileChange], label: str) -> ApplyResult:
+        """All changes as ONE workspace edit, so the editor undoes them together."""
+        if not self.supports_apply_edit:
+            return self._write_all_to_disk(changes)
+        document_changes: list[Any] = []
+        plain: dict[str, list[Any]] = {}
+        annotations: dict[str, types.ChangeAnnotation] = {}
+        open_changes = []
+        for change in changes:
+            doc = self._find(change.path)
+            if doc is not None and change.version is not None and doc.version != change.version:
+                return ApplyResult(False, "the document changed since it was read")
+            if not self.supports_document_changes and (change.before is None or change.delete):
+                return self._write_all_to_disk(changes)
+            if change.before is None and not self.supports_create:
+                return self._write_all_to_disk(changes)
+            if doc is not None:
+                open_changes.append(change)
+            self._add_change(change, doc, document_changes, plain, annotations)
+        edit = types.WorkspaceEdit(
+            document_changes=document_changes if self.supports_document_changes else None,
+            changes=plain or None,
+            change_annotations=annotations or None,
+        )
+        params = types.ApplyWorkspaceEditParams(edit=edit, label=label)
+        try:
+            result = await asyncio.wait_for(
+                self.server.workspace_apply_edit_async(params), self.timeout_s
+            )
+        except TimeoutError:
+            return ApplyResult(None, "no answer from the editor")
+        except Exception as exc:
+            return ApplyResult(False, f"the editor returned an error: {type(exc).__name__}")
+        if not result.applied:
+            return ApplyResult(False, result.failure_reason or "")
+        for change in open_changes:
+            if not change.delete and not await self._verify(change):
+                return ApplyResult(None, "applied, but the buffer does not show the expected text")
+        return ApplyResult(True)
+
+    def _add_change(
+        self,
+        change: FileChange,
+        doc: Any,
+        document_changes: list[Any],
+        plain: dict[str, list[Any]],
+        annotations: dict[str, Any],
+    ) -> None:
+        uri = doc.uri if doc is not None else change.uri
+        if change.delete:
+            document_changes.append(
+                types.DeleteFile(
+                    uri=uri, options=types.DeleteFileOptions(ignore_if_not_exists=True)
+                )
+            )
+            return
+        base = doc.source if doc is not None else (change.before or "")
+        edits: list[Any] = [_to_lsp(e) for e in minimal_edits(base, change.after, self.encoding)]
+        if change.needs_confirmation and self.supports_annotations:
+            annotations["claw-proposal"] = types.ChangeAnnotation(
+                label=change.label, needs_confirmation=True, description="claw proposal"
+            )
+            edits = [
+                types.AnnotatedTextEdit(
+                    range=e.range, new_text=e.new_text, annotation_id="claw-proposal"
+                )
+                for e in edits
+            ]
+        if not self.supports_document_changes:
+            plain.setdefault(uri, []).extend(edits)
+            return
+        if change.before is None:
+            document_changes.append(
+                types.CreateFile(
+                    uri=uri, options=types.CreateFileOptions(overwrite=False, ignore_if_exists=True)
+                )
+            )
+        version = doc.version if doc is not None else None
+        document_changes.append(
+            types.TextDocumentEdit(
+                text_document=types.OptionalVersionedTextDocumentIdentifier(
+                    uri=uri, version=version
+                ),
+                edits=edits,
+            )
+        )
+
+    async def _verify(self, change: FileChange) -> bool:
+        """applied:true is not proof (vscode #317275): wait briefly for the buffer to match."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + VERIFY_WAIT_S
+        while True:
+            doc = self._find(change.path)
+            if doc is None or doc.source == change.after:
+                return True
+            if loop.time() > deadline:
+                return False
+            await asyncio.sleep(0.02)
+
+    def _write_all_to_disk(self, changes: Sequence[FileChange]) -> ApplyResult:
+        return write_changes_to_disk(changes)
+
+
+def _to_lsp(edit: TextEdit) -> types.TextEdit:
+    return types.TextEdit(
+        range=types.Range(
+            start=types.Position(edit.range.start.line, edit.range.start.character),
+            end=types.Position(edit.range.end.line, edit.range.end.character),
+        ),
+        new_text=edit.new_text,
+    )

@@ -1,0 +1,102 @@
+"""The EventSink port: `claw/event` notifications, and `$/progress` for clients that only
+understand progress. Text deltas are coalesced (at most ~20 notifications a second)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from claw_lsp.protocol import EVENT_NOTIFICATION
+from claw_lsp.secrets import redact
+
+TEXT_INTERVAL_S = 0.05
+
+
+class LspEvents:
+    def __init__(
+        self,
+        server: LanguageServer,
+        session: str,
+        turn: int,
+        progress_token: types.ProgressToken | None = None,
+    ) -> None:
+        self.server = server
+        self.session = session
+        self.turn = turn
+        self.token = progress_token
+        self._pending_text: list[str] = []
+        self._last_flush = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        self._progress_text = ""
+
+    def emit(self, kind: str, payload: dict[str, Any]) -> None:
+        if kind == "text":
+            self._pending_text.append(payload.get("delta", ""))
+            now = time.monotonic()
+            if now - self._last_flush >= TEXT_INTERVAL_S:
+                self.flush()
+            elif self._timer is None:
+                loop = asyncio.get_running_loop()
+                self._timer = loop.call_later(TEXT_INTERVAL_S, self.flush)
+            return
+        self.flush()
+        self._send(kind, payload)
+        self._progress(kind, payload)
+        if kind == "proposal":
+            from claw_lsp.server.code_actions import publish_proposal_hints
+
+            publish_proposal_hints(self.server)  # type: ignore[arg-type]
+
+    def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._pending_text:
+            return
+        delta = "".join(self._pending_text)
+        self._pending_text.clear()
+        self._last_flush = time.monotonic()
+        self._send("text", {"delta": delta})
+        self._progress_text = (self._progress_text + delta)[-200:]
+        self._report(
+            self._progress_text.strip().splitlines()[-1][:100]
+            if self._progress_text.strip()
+            else "thinking"
+        )
+
+    def _send(self, kind: str, payload: dict[str, Any]) -> None:
+        params = {"session": self.session, "turn": self.turn, "kind": kind, **payload}
+        if kind in ("error", "notice") and "message" in payload:
+            params["message"] = redact(str(payload["message"]))
+        self.server.protocol.notify(EVENT_NOTIFICATION, params)
+
+    def begin(self, title: str) -> None:
+        if self.token is not None:
+            self.server.work_done_progress.begin(
+                self.token, types.WorkDoneProgressBegin(title=title, cancellable=True)
+            )
+
+    def _report(self, message: str) -> None:
+        if self.token is not None:
+            self.server.work_done_progress.report(
+                self.token, types.WorkDoneProgressReport(message=message)
+            )
+
+    def _progress(self, kind: str, payload: dict[str, Any]) -> None:
+        if kind == "toolCall":
+            self._report(f"{payload.get('name')}")
+        elif kind == "toolResult":
+            self._report(str(payload.get("summary", ""))[:100])
+        elif kind == "approval":
+            self._report(f"approval for {payload.get('tool')}: {payload.get('decision')}")
+
+    def end(self, message: str) -> None:
+        self.flush()
+        if self.token is not None:
+            self.server.work_done_progress.end(
+                self.token, types.WorkDoneProgressEnd(message=message)
+            )

@@ -1,0 +1,113 @@
+"""pygls' protocol with the lifecycle and error rules of LSP enforced (SECURITY.md §3):
+requests before `initialize` get -32002, a second `initialize` an error, requests after
+`shutdown` -32600; internal errors reach the client scrubbed, without tracebacks; `exit` without
+`shutdown` exits 1; `$/cancelRequest` really cancels a running command."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Callable, Generator
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams, JsonRpcInvalidRequest
+from pygls.protocol import LanguageServerProtocol, lsp_method
+
+from claw_lsp.secrets import redact
+
+log = logging.getLogger(__name__)
+
+SERVER_NOT_INITIALIZED = -32002
+ALWAYS_ALLOWED = {types.INITIALIZE, types.EXIT}
+
+
+class ClawProtocol(LanguageServerProtocol):
+    debug = False
+    on_exit: Callable[[int], None] = staticmethod(lambda code: None)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initialize_received = False
+        self.cancellable: dict[Any, Callable[[], None]] = {}
+
+    # -- lifecycle gates ---------------------------------------------------------------------
+    def handle_message(self, message: Any) -> None:
+        method = getattr(message, "method", None)
+        msg_id = getattr(message, "id", None)
+        is_request = msg_id is not None and method is not None
+        if method is not None and method not in ALWAYS_ALLOWED:
+            if not self.initialize_received:
+                if is_request:
+                    self._send_error(msg_id, SERVER_NOT_INITIALIZED, "server not initialized")
+                return
+            if self._shutdown and is_request:
+                self._send_error(
+                    msg_id,
+                    JsonRpcInvalidRequest.CODE,
+                    "server is shutting down; no requests after shutdown",
+                )
+                return
+        if method == types.INITIALIZE and is_request:
+            if self.initialize_received:
+                self._send_error(msg_id, JsonRpcInvalidRequest.CODE, "already initialized")
+                return
+            self.initialize_received = True
+        super().handle_message(message)
+
+    def _send_error(self, msg_id: Any, code: int, message: str) -> None:
+        self._send_response(msg_id, error=types.ResponseError(code=code, message=message))
+
+    # -- errors leave scrubbed ---------------------------------------------------------------
+    def _send_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
+        if error is not None:
+            error = self._scrub(error)
+        super()._send_response(msg_id, result=result, error=error)
+
+    def _scrub(self, error: Any) -> Any:
+        code = getattr(error, "code", None)
+        message = redact(str(getattr(error, "message", "")))
+        if code == -32603 and not self.debug:
+            message = "internal error in claw-lsp (details in the server log)"
+        data = getattr(error, "data", None) if self.debug else None
+        if data is not None:
+            data = redact(str(data))
+        return types.ResponseError(
+            code=code if code is not None else -32603, message=message, data=data
+        )
+
+    # -- exit ----------------------------------------------------------------------------------
+    @lsp_method(types.EXIT)
+    def lsp_exit(self, *args: Any) -> Generator[Any, Any, None]:
+        code = 0 if self._shutdown else 1
+        self.on_exit(code)
+        try:
+            sys.stdout.flush()
+        finally:
+            os._exit(code)
+        yield  # pragma: no cover - keeps this a generator like the method it replaces
+
+    # -- commands: the whole ExecuteCommandParams reaches the handler (workDoneToken) ---------
+    @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
+    def lsp_workspace__execute_command(
+        self, params: types.ExecuteCommandParams
+    ) -> Generator[Any, Any, Any]:
+        handler = self.fm.commands.get(params.command)
+        if handler is None:
+            raise JsonRpcInvalidParams(f"unknown command {params.command!r}")
+        result = yield handler, (params,), None
+        return result
+
+    # -- cancellation ------------------------------------------------------------------------
+    def _handle_cancel_notification(self, msg_id: Any) -> None:
+        cancel = self.cancellable.pop(msg_id, None)
+        if cancel is not None:
+            cancel()
+        super()._handle_cancel_notification(msg_id)
+
+    def register_cancellable(self, msg_id: Any, task: asyncio.Task[Any]) -> None:
+        if msg_id is not None:
+            self.cancellable[msg_id] = task.cancel
+            task.add_done_callback(lambda _: self.cancellable.pop(msg_id, None))

@@ -1,0 +1,532 @@
+"""Per-folder session history: append-only JSONL files plus an atomically replaced index.
+
+Layout: `<state_dir>/folders/<folder key>/sessions/<id>.jsonl` and `.../index.json`.
+Storage failures never escape `append`: history is a convenience, the agent must keep working.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+import secrets
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from claw_lsp.secrets import REDACTED, redact
+
+FORMAT_VERSION = 1
+TEMP_PREFIX = ".claw-tmp-"
+TITLE_MAX_CHARS = 80
+_SESSION_ID = re.compile(r"^[A-Za-z0-9._-]{1,80}$")
+# Dict keys whose string values are credentials even when the value alone matches no pattern.
+_SECRET_KEY = re.compile(r"(?i)api[_-]?key|apikey|access[_-]?token|secret|password|authorization")
+
+
+class SessionNotFoundError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    id: str
+    title: str
+    created: str
+    updated: str
+    turns: int
+    forked_from: str | None = None
+
+
+@dataclass
+class LoadedSession:
+    header: dict[str, Any]
+    records: list[dict[str, Any]]
+    skipped: int  # torn, invalid or unknown-version lines
+
+
+def validate_session_id(session_id: str) -> str:
+    """Ids from outside name files: reject anything that could leave the sessions folder."""
+    if not isinstance(session_id, str) or not _SESSION_ID.match(session_id):
+        raise ValueError("invalid session id")
+    if session_id in (".", ".."):
+        raise ValueError("invalid session id")
+    return session_id
+
+
+def new_session_id() -> str:
+    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(4)}"
+
+
+def canonical_folder(folder_uri: str, canonical_path: Path | None = None) -> str | None:
+    """The real path of a file: folder (what the key hashes), or None for other URI schemes."""
+    try:
+        if canonical_path is not None:
+            return os.path.realpath(canonical_path)
+        parsed = urlparse(folder_uri)
+        if parsed.scheme == "file" and parsed.netloc in ("", "localhost"):
+            return os.path.realpath(unquote(parsed.path))
+    except ValueError:  # e.g. an encoded NUL byte
+        pass
+    return None
+
+
+def folder_key(folder_uri: str, canonical_path: Path | None = None) -> str:
+    canonical = canonical_folder(folder_uri, canonical_path)
+    identity = canonical if canonical is not None else folder_uri
+    base = PurePosixPath(canonical or unquote(urlparse(folder_uri).path)).name
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", base).strip("-.")[:40] or "folder"
+    digest = hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{slug}-{digest}"
+
+
+def _timestamp(moment: datetime | None = None) -> str:
+    return (moment or datetime.now(UTC)).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _header(session_id: str, folder_uri: str, title: str = "") -> dict[str, Any]:
+    header = {"type": "header", "version": FORMAT_VERSION, "id": session_id}
+    return header | {"folderUri": folder_uri, "created": _timestamp(), "title": title}
+
+
+def _scrub(value: Any) -> Any:
+    """Redact every string before serialising, so JSON escaping cannot hide a secret."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, Mapping):
+        return {
+            str(k): REDACTED
+            if isinstance(v, str) and v and _SECRET_KEY.search(str(k))
+            else _scrub(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_scrub(item) for item in value]
+    return value
+
+
+def _json_line(scrubbed: Any, *, ensure_ascii: bool) -> str:
+    line = json.dumps(scrubbed, ensure_ascii=ensure_ascii, default=str)
+    redacted = redact(line)
+    if redacted != line:
+        try:
+            json.loads(redacted)
+            line = redacted
+        except ValueError:
+            pass  # the redaction cut through an escape; values were already scrubbed one by one
+    return line + "\n"
+
+
+def encode_record(record: Mapping[str, Any]) -> bytes:
+    scrubbed = _scrub(record)
+    try:
+        return _json_line(scrubbed, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: let JSON escape them
+        return _json_line(scrubbed, ensure_ascii=True).encode("ascii")
+
+
+def _parse_record(raw: bytes) -> dict[str, Any] | None:
+    try:
+        record = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("type"), str):
+        return None
+    if record["type"] == "header" and record.get("version") != FORMAT_VERSION:
+        return None
+    return record
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _first_user_text(record: Mapping[str, Any]) -> str | None:
+    message = record.get("message")
+    if record.get("type") != "message" or not isinstance(message, dict):
+        return None
+    content = message.get("content") if message.get("role") == "user" else None
+    if isinstance(content, list):
+        content = " ".join(
+            str(p.get("text")) for p in content if isinstance(p, dict) and p.get("text")
+        )
+    return content if isinstance(content, str) else None
+
+
+def make_title(text: str) -> str:
+    first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return redact(first_line)[:TITLE_MAX_CHARS].rstrip()
+
+
+class SessionStore:
+    def __init__(self, state_dir: Path, *, on_warning: Callable[[str], None] = lambda m: None):
+        self._state_dir = Path(state_dir)
+        self._on_warning = on_warning
+        self._storage_failing = False
+        # Memoised per URI so a folder renamed or deleted mid-session keeps writing to the
+        # same place (SF-12) instead of re-resolving to a new key.
+        self._folders: dict[str, tuple[Path, str | None]] = {}
+        # Headers the disk refused; each goes out with its session's first successful append.
+        self._pending_headers: dict[Path, dict[str, Any]] = {}
+
+    def _folder(self, folder_uri: str, canonical_path: Path | None = None) -> Path:
+        if folder_uri not in self._folders or canonical_path is not None:
+            key = folder_key(folder_uri, canonical_path)
+            canonical = canonical_folder(folder_uri, canonical_path)
+            self._folders[folder_uri] = (self._state_dir / "folders" / key, canonical)
+        return self._folders[folder_uri][0]
+
+    def session_path(self, folder_uri: str, session_id: str) -> Path:
+        name = f"{validate_session_id(session_id)}.jsonl"
+        return self._folder(folder_uri) / "sessions" / name
+
+    def _ensure_dirs(self, folder_dir: Path) -> None:
+        if not self._state_dir.is_dir():
+            # Only a state dir we create is ours to chmod (CLAW_STATE_DIR may point anywhere).
+            self._state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(self._state_dir, 0o700)
+        for directory in (folder_dir.parent, folder_dir, folder_dir / "sessions"):
+            try:
+                directory.mkdir(mode=0o700)
+            except FileExistsError:
+                continue
+            os.chmod(directory, 0o700)  # mkdir's mode is filtered by the umask
+
+    def _guarded(self, action: Callable[[], object], *, proves_recovery: bool = False) -> bool:
+        """Run a storage action; an OSError becomes one visible warning, never an exception."""
+        try:
+            action()
+        except OSError as error:
+            self._report_failure(error)
+            return False
+        # Only a session file written again means history is saved again (not an index write).
+        if proves_recovery and self._storage_failing:
+            self._storage_failing = False
+            self._on_warning("history is being saved again")
+        return True
+
+    def _report_failure(self, error: OSError) -> None:
+        if not self._storage_failing:
+            self._storage_failing = True
+            reason = error.strerror or type(error).__name__
+            self._on_warning(f"history not being saved: {reason}")
+
+    def _write_lines(self, path: Path, payload: bytes, header_if_new: Mapping[str, Any]) -> None:
+        """One write + fsync under an exclusive flock, so two servers never interleave lines."""
+        self._ensure_dirs(path.parent.parent)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            size = os.fstat(fd).st_size
+            prefix = b""
+            if size == 0:
+                prefix = encode_record(header_if_new)
+            elif os.pread(fd, 1, size - 1) != b"\n":
+                prefix = b"\n"  # keep a torn line left by a crash apart from the new records
+            try:
+                _write_all(fd, prefix + payload)
+                os.fsync(fd)
+            except OSError:
+                with suppress(OSError):  # leave no half-written record behind (SF-03)
+                    os.ftruncate(fd, size)
+                raise
+            if size == 0:
+                _fsync_dir(path.parent)
+        finally:
+            os.close(fd)  # also releases the flock
+        self._pending_headers.pop(path, None)
+
+    def create(
+        self, folder_uri: str, *, title: str = "", canonical_path: Path | None = None
+    ) -> str:
+        folder_dir = self._folder(folder_uri, canonical_path)
+        session_id = new_session_id()
+        while (folder_dir / "sessions" / f"{session_id}.jsonl").exists():
+            session_id = new_session_id()
+        path = self.session_path(folder_uri, session_id)
+        header = self._pending_headers[path] = _header(session_id, folder_uri, make_title(title))
+
+        def write() -> None:
+            self._write_lines(path, b"", header)
+            self._update_index(folder_uri, _add_entry(session_id, header, turns=0))
+
+        self._guarded(write, proves_recovery=True)
+        return session_id
+
+    def append(
+        self, folder_uri: str, session_id: str, records: Sequence[Mapping[str, Any]]
+    ) -> bool:
+        """Never raises on storage errors: False plus one warning while the disk refuses."""
+        path = self.session_path(folder_uri, session_id)
+        if not all(isinstance(r, Mapping) and isinstance(r.get("type"), str) for r in records):
+            raise ValueError("a session record needs a string 'type'")
+        if not records:
+            return True
+        payload = b"".join(encode_record(record) for record in records)
+        new_turns = sum(1 for record in records if record["type"] == "turn")
+        header = self._pending_headers.get(path) or _header(session_id, folder_uri)
+
+        def update(index: dict[str, Any]) -> None:
+            entry = index["sessions"].setdefault(session_id, _entry(header))
+            entry["updated"] = _timestamp()
+            entry["turns"] = int(entry.get("turns") or 0) + new_turns
+
+        if not self._guarded(
+            partial(self._write_lines, path, payload, header), proves_recovery=True
+        ):
+            return False
+        # The records are on disk even if the index update fails; that only affects listings.
+        self._guarded(lambda: self._update_index(folder_uri, update))
+        return True
+
+    def load(self, folder_uri: str, session_id: str) -> LoadedSession | None:
+        """None if there is no such session; bad lines are skipped and counted, never raised."""
+        try:
+            data = self.session_path(folder_uri, session_id).read_bytes()
+        except OSError:
+            return None
+        header: dict[str, Any] | None = None
+        records: list[dict[str, Any]] = []
+        skipped = 0
+        for raw in data.split(b"\n"):
+            record = _parse_record(raw) if raw.strip() else {}
+            if record is None:
+                skipped += 1
+            elif not record:
+                continue
+            elif record["type"] != "header":
+                records.append(record)
+            elif header is None and not records:
+                header = record
+            else:
+                skipped += 1  # a second header is not something we wrote
+        if header is None:
+            header = _header(session_id, folder_uri) | {"created": ""}
+        return LoadedSession(header=header, records=records, skipped=skipped)
+
+    def fork(self, folder_uri: str, session_id: str, upto_turn: int | None = None) -> str:
+        """Copy a session (up to a turn) into a new current one; raises OSError if it can't."""
+        source = self.load(folder_uri, session_id)
+        if source is None:
+            raise SessionNotFoundError("no such session")
+        copied: list[dict[str, Any]] = []
+        past_cutoff = False
+        last_turn = 0
+        for record in source.records:
+            turn = record.get("turn")
+            if isinstance(turn, int) and not isinstance(turn, bool):
+                past_cutoff = upto_turn is not None and turn > upto_turn
+                last_turn = last_turn if past_cutoff else max(last_turn, turn)
+            if not past_cutoff:
+                copied.append(record)
+        new_id = new_session_id()
+        header = _header(new_id, folder_uri, str(source.header.get("title") or ""))
+        cut = upto_turn if upto_turn is not None else last_turn
+        header["forkedFrom"] = {"session": session_id, "turn": cut}
+        turns = sum(1 for record in copied if record["type"] == "turn")
+        path = self.session_path(folder_uri, new_id)
+        try:
+            self._write_lines(path, b"".join(map(encode_record, copied)), header)
+            self._update_index(folder_uri, _add_entry(new_id, header, turns=turns))
+        except OSError as error:
+            self._report_failure(error)
+            raise
+        return new_id
+
+    def delete(self, folder_uri: str, session_id: str) -> bool:
+        path = self.session_path(folder_uri, session_id)
+        existed = path.exists()
+
+        def update(index: dict[str, Any]) -> None:
+            index["sessions"].pop(session_id, None)
+            if index.get("current") == session_id:
+                index["current"] = None
+
+        def remove() -> None:
+            path.unlink(missing_ok=True)
+            self._update_index(folder_uri, update)
+
+        return self._guarded(remove) and existed
+
+    def set_title(
+        self, folder_uri: str, session_id: str, title: str, *, only_if_empty: bool = True
+    ) -> None:
+        """Title = first line of the (first) prompt, redacted, at most 80 characters."""
+        validate_session_id(session_id)
+        clean = make_title(title)
+
+        def update(index: dict[str, Any]) -> None:
+            entry = index["sessions"].get(session_id)
+            if entry is not None and (not only_if_empty or not entry.get("title")):
+                entry["title"] = clean
+
+        self._guarded(lambda: self._update_index(folder_uri, update))
+
+    def set_current(self, folder_uri: str, session_id: str) -> None:
+        path = self.session_path(folder_uri, session_id)
+        # A session whose header the disk refused so far still exists for this process.
+        if not path.exists() and path not in self._pending_headers:
+            raise SessionNotFoundError("no such session")
+        self._guarded(lambda: self._update_index(folder_uri, _set_current(session_id)))
+
+    def current(self, folder_uri: str) -> str | None:
+        session_id = self._read_or_rebuild(folder_uri).get("current")
+        if isinstance(session_id, str) and self.session_path(folder_uri, session_id).exists():
+            return session_id
+        return None
+
+    def list(self, folder_uri: str) -> list[SessionInfo]:
+        """Newest first; reads only index.json unless it has to be rebuilt."""
+        infos = []
+        for session_id, entry in self._read_or_rebuild(folder_uri).get("sessions", {}).items():
+            forked = entry.get("forkedFrom")
+            infos.append(
+                SessionInfo(
+                    id=session_id,
+                    title=str(entry.get("title") or ""),
+                    created=str(entry.get("created") or ""),
+                    updated=str(entry.get("updated") or entry.get("created") or ""),
+                    turns=int(entry.get("turns") or 0),
+                    forked_from=forked if isinstance(forked, str) else None,
+                )
+            )
+        return sorted(infos, key=lambda info: (info.updated, info.id), reverse=True)
+
+    def cleanup_temp_files(self) -> None:
+        """Remove temp files a crash left behind (SF-02); called at start."""
+        with suppress(OSError):
+            folder_dirs = [p for p in (self._state_dir / "folders").iterdir() if p.is_dir()]
+            for folder_dir in folder_dirs:
+                stale = [p for p in folder_dir.iterdir() if p.name.startswith(TEMP_PREFIX)]
+                if stale:
+                    # Temp files are only written under index.lock; holding it means none is live.
+                    with _index_lock(folder_dir):
+                        for path in stale:
+                            path.unlink(missing_ok=True)
+
+    def _update_index(self, folder_uri: str, mutate: Callable[[dict[str, Any]], None]) -> None:
+        """Read-modify-write under index.lock so two servers never lose each other's updates."""
+        folder_dir = self._folder(folder_uri)
+        self._ensure_dirs(folder_dir)
+        with _index_lock(folder_dir):
+            index = _read_index(folder_dir) or self._rebuild_index(folder_uri)
+            mutate(index)
+            _write_atomic(folder_dir / "index.json", json.dumps(index, indent=1).encode())
+
+    def _read_or_rebuild(self, folder_uri: str) -> dict[str, Any]:
+        folder_dir = self._folder(folder_uri)
+        if not folder_dir.is_dir():
+            return {}
+        index = _read_index(folder_dir)
+        if index is None:
+            try:
+                self._update_index(folder_uri, lambda index: None)
+                index = _read_index(folder_dir)
+            except OSError:
+                pass
+        return index or self._rebuild_index(folder_uri)
+
+    def _rebuild_index(self, folder_uri: str) -> dict[str, Any]:
+        """Reconstruct the index from the session files when index.json is missing or corrupt."""
+        folder_dir = self._folder(folder_uri)
+        sessions: dict[str, Any] = {}
+        for path in sorted((folder_dir / "sessions").glob("*.jsonl")):
+            loaded = self.load(folder_uri, path.stem) if _SESSION_ID.match(path.stem) else None
+            if loaded is None:
+                continue
+            entry = sessions[path.stem] = _entry(loaded.header)
+            if not entry["title"]:
+                entry["title"] = make_title(
+                    next(filter(None, map(_first_user_text, loaded.records)), "")
+                )
+            entry["turns"] = sum(1 for record in loaded.records if record["type"] == "turn")
+            with suppress(OSError):
+                entry["updated"] = _timestamp(datetime.fromtimestamp(path.stat().st_mtime, UTC))
+        canonical = self._folders[folder_uri][1]
+        identity = {"folderUri": folder_uri, "canonicalPath": canonical}
+        return identity | {"current": None, "sessions": sessions}
+
+
+def _entry(header: Mapping[str, Any]) -> dict[str, Any]:
+    created = str(header.get("created") or "")
+    entry = {"title": str(header.get("title") or ""), "created": created, "updated": created}
+    forked = header.get("forkedFrom")
+    if isinstance(forked, dict) and isinstance(forked.get("session"), str):
+        entry["forkedFrom"] = forked["session"]
+    return entry | {"turns": 0}
+
+
+def _add_entry(
+    session_id: str, header: Mapping[str, Any], *, turns: int
+) -> Callable[[dict[str, Any]], None]:
+    """A new session enters the index and becomes the folder's current one."""
+
+    def update(index: dict[str, Any]) -> None:
+        index["sessions"][session_id] = _entry(header) | {"turns": turns}
+        index["current"] = session_id
+
+    return update
+
+
+def _set_current(session_id: str) -> Callable[[dict[str, Any]], None]:
+    def update(index: dict[str, Any]) -> None:
+        index["current"] = session_id
+
+    return update
+
+
+@contextmanager
+def _index_lock(folder_dir: Path) -> Iterator[None]:
+    fd = os.open(folder_dir / "index.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _read_index(folder_dir: Path) -> dict[str, Any] | None:
+    """The index if it is present and well-formed, else None (the caller rebuilds it)."""
+    try:
+        index = json.loads((folder_dir / "index.json").read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(index, dict) or not isinstance(index.get("sessions"), dict):
+        return None
+    if not all(isinstance(entry, dict) for entry in index["sessions"].values()):
+        return None
+    return index if isinstance(index.get("current"), str | None) else None
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """temp + fsync + rename + directory fsync: readers see the old or the new file, never half."""
+    temp = path.with_name(f"{TEMP_PREFIX}{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        try:
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)

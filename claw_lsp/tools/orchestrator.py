@@ -1,0 +1,174 @@
+"""One path for every tool call: validate -> decide -> ask -> run -> map errors.
+
+Whatever happens, the model gets a tool result (ok or error) and the turn goes on; only a
+cancellation propagates."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from claw_lsp.agent.ports import ApprovalRequest, Approver
+from claw_lsp.llm.arguments import parse_arguments
+from claw_lsp.llm.base import RawToolCall
+from claw_lsp.permissions.policy import CallFacts, Decision, SessionGrants, decide, display_safe
+from claw_lsp.permissions.rules import PermissionRules
+from claw_lsp.permissions.sandbox import probe_sandbox
+from claw_lsp.permissions.tiers import Tier
+from claw_lsp.secrets import redact
+from claw_lsp.tools.base import Access, Tool, ToolContext, ToolError, cap_text
+from claw_lsp.tools.registry import ToolRegistry
+
+log = logging.getLogger(__name__)
+REPEAT_LIMIT = 4
+
+
+@dataclass
+class ToolCallResult:
+    call_id: str
+    name: str
+    ok: bool
+    content: str
+    summary: str
+    arguments: dict[str, Any] | None  # sanitised (None when invalid)
+    stop_turn: bool = False
+
+
+@dataclass
+class Orchestrator:
+    registry: ToolRegistry
+    ctx: ToolContext
+    approver: Approver
+    grants: SessionGrants
+    seen_calls: Counter[str] = field(default_factory=Counter)
+
+    async def execute(self, call: RawToolCall) -> ToolCallResult:
+        tool = self.registry.get(call.name)
+        if tool is None or call.name not in self.registry.advertised_names(
+            self._tier(), self._approvals()
+        ):
+            names = ", ".join(self.registry.advertised_names(self._tier(), self._approvals()))
+            return self._fail(call, None, f"unknown tool {call.name!r}; available: {names}")
+        parsed = parse_arguments(call.arguments)
+        if parsed.value is None:
+            return self._fail(
+                call,
+                None,
+                f"invalid arguments for {call.name}: {parsed.error}. "
+                "Send a JSON object matching the tool's schema.",
+            )
+        try:
+            args = tool.Args.model_validate(parsed.value)
+        except ValidationError as exc:
+            return self._fail(call, parsed.value, _schema_message(call.name, exc))
+        fingerprint = f"{call.name}:{json.dumps(parsed.value, sort_keys=True)}"
+        self.seen_calls[fingerprint] += 1
+        if self.seen_calls[fingerprint] > REPEAT_LIMIT:
+            result = self._fail(
+                call,
+                parsed.value,
+                f"{call.name} was called {self.seen_calls[fingerprint]} times with "
+                "identical arguments in this turn; stopping. Ask the user how to "
+                "proceed.",
+            )
+            result.stop_turn = True
+            return result
+        try:
+            access = tool.access(args, self.ctx)
+            decision = self._decide(tool, access)
+            if decision.action == "deny":
+                self.ctx.events.emit("approval", {"tool": call.name, "decision": "deny"})
+            if decision.action == "ask":
+                decision = await self._ask(tool, access, decision)
+            if decision.action == "deny":
+                return self._fail(
+                    call,
+                    parsed.value,
+                    f"permission denied: {decision.reason}. Do not retry the same "
+                    "call; tell the user what you wanted to do instead.",
+                )
+            output = await tool.run(args, self.ctx)
+        except ToolError as exc:
+            return self._fail(call, parsed.value, str(exc))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug in a tool must not end the turn or leak a traceback
+            log.exception("tool %s failed", call.name)
+            return self._fail(call, parsed.value, f"{call.name} failed: {type(exc).__name__}")
+        return ToolCallResult(
+            call.id,
+            call.name,
+            output.ok,
+            cap_text(redact(output.content)),
+            redact(output.summary),
+            parsed.value,
+        )
+
+    def _tier(self) -> Tier:
+        return self.ctx.settings().tier
+
+    def _approvals(self) -> str:
+        return self.ctx.settings().approvals
+
+    def _decide(self, tool: Tool, access: Access) -> Decision:
+        settings = self.ctx.settings()
+        protected = None
+        if access.kind == "write":
+            for target in access.paths:
+                protected = protected or self.ctx.workspace.protected_reason(target)
+        facts = CallFacts(
+            kind=access.kind,
+            tool=tool.name,
+            relative_paths=tuple(p.relative for p in access.paths),
+            protected=protected,
+            sensitive=any(self.ctx.workspace.sensitive(p) for p in access.paths),
+            command=access.command,
+            cwd=str(access.cwd) if access.cwd else None,
+            workspace_roots=tuple(str(r.real_path) for r in self.ctx.workspace.roots),
+        )
+        return decide(
+            facts,
+            tier=settings.tier,
+            approvals=settings.approvals,
+            rules=PermissionRules.from_config(settings.permissions),
+            grants=self.grants,
+            sandboxed=probe_sandbox().available,
+        )
+
+    async def _ask(self, tool: Tool, access: Access, decision: Decision) -> Decision:
+        if access.command is not None:
+            subject = f"{display_safe(access.command)}\n(in {access.cwd})"
+        else:
+            subject = ", ".join(display_safe(p.relative) for p in access.paths)
+        request = ApprovalRequest(
+            tool=tool.name,
+            subject=subject,
+            reason=decision.reason,
+            allow_session=decision.allow_session,
+        )
+        answer = await self.approver.ask(request)
+        self.ctx.events.emit("approval", {"tool": tool.name, "decision": answer})
+        if answer == "session" and decision.allow_session:
+            self.grants.add(decision.grant_key)
+            return Decision("allow", "allowed for this session")
+        if answer in ("once", "session"):
+            return Decision("allow", "allowed once")
+        return Decision("deny", "the user declined")
+
+    def _fail(self, call: RawToolCall, args: dict[str, Any] | None, message: str) -> ToolCallResult:
+        message = redact(message)
+        return ToolCallResult(call.id, call.name, False, f"Error: {message}", message[:200], args)
+
+
+def _schema_message(name: str, exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors()[:6]:
+        where = ".".join(str(p) for p in error["loc"]) or "arguments"
+        problems.append(f"{where}: {error['msg']}")
+    return f"invalid arguments for {name}: " + "; ".join(problems)

@@ -1,0 +1,114 @@
+"""shell: one command in the workspace folder, inside the bubblewrap sandbox when available."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from claw_lsp.permissions.child_env import build_child_env
+from claw_lsp.permissions.sandbox import probe_sandbox, sandbox_argv
+from claw_lsp.permissions.tiers import Tier
+from claw_lsp.tools.base import Access, Tool, ToolArgs, ToolContext, ToolError, ToolOutput
+from claw_lsp.tools.process import run_process
+
+DEFAULT_TIMEOUT_S = 60
+OUTPUT_CAP = 20_000
+HIDDEN_HOME_ENTRIES = (
+    ".ssh",
+    ".aws",
+    ".gnupg",
+    ".config/gcloud",
+    ".azure",
+    ".kube",
+    ".docker",
+    ".netrc",
+    ".git-credentials",
+    ".npmrc",
+    ".pypirc",
+)
+READ_ONLY_IN_SANDBOX = (
+    ".git",
+    ".vscode",
+    ".idea",
+    ".claw",
+    ".claude",
+    ".envrc",
+    ".github/workflows",
+    ".husky",
+)
+
+
+class ShellArgs(ToolArgs):
+    command: str = Field(description="A bash command line, run in the workspace folder")
+    timeout_s: int = Field(
+        default=DEFAULT_TIMEOUT_S, ge=1, description="Seconds before it is killed"
+    )
+
+
+class ShellTool(Tool):
+    name = "shell"
+    description = (
+        "Run a bash command in the workspace folder (no stdin; output capped). "
+        "Prefer the file tools for reading and editing."
+    )
+    Args = ShellArgs
+    kind = "shell"
+
+    def access(self, args: ShellArgs, ctx: ToolContext) -> Access:
+        if not args.command.strip():
+            raise ToolError("command is empty")
+        if len(args.command) > 20_000:
+            raise ToolError("command is longer than 20000 characters")
+        return Access("shell", command=args.command, cwd=ctx.root.real_path)
+
+    async def run(self, args: ShellArgs, ctx: ToolContext) -> ToolOutput:
+        settings = ctx.settings()
+        timeout = min(float(args.timeout_s), settings.shell_timeout_max)
+        notes = await _unsaved_note(ctx)
+        cwd = ctx.root.real_path
+        sandbox = probe_sandbox()
+        sandboxed = sandbox.available and settings.tier != Tier.UNSAFE
+        if sandboxed:
+            from pathlib import Path
+
+            home = Path.home()
+            roots = [r.real_path for r in ctx.workspace.roots]
+            argv = sandbox_argv(
+                args.command,
+                bwrap=sandbox.bwrap or "bwrap",
+                cwd=cwd,
+                writable_roots=roots,
+                read_only_paths=[root / rel for root in roots for rel in READ_ONLY_IN_SANDBOX],
+                hidden_paths=[home / rel for rel in HIDDEN_HOME_ENTRIES]
+                + list(ctx.workspace.protected_real_dirs),
+                network=settings.network,
+            )
+        else:
+            argv = ["/bin/bash", "-c", args.command]
+        env = build_child_env(__import__("os").environ, passthrough=settings.env_passthrough)
+        result = await run_process(argv, cwd=cwd, env=env, timeout_s=timeout, output_cap=OUTPUT_CAP)
+        status = (
+            f"timed out after {timeout:.0f} s (process group killed)"
+            if result.timed_out
+            else f"exit code {result.exit_code}"
+        )
+        where = "sandboxed" if sandboxed else "NOT sandboxed"
+        header = f"[{status}; {where}; {result.duration_s:.1f} s]"
+        body = result.output if result.output else "(no output)"
+        content = "\n".join([*notes, header, body])
+        ok = result.exit_code == 0 and not result.timed_out
+        return ToolOutput(content, f"$ {args.command[:80]} -> {status}", ok=ok)
+
+
+async def _unsaved_note(ctx: ToolContext) -> list[str]:
+    """A command reads the disk, not the editor: say so when agent-edited buffers are unsaved."""
+    unsaved = ctx.editor.unsaved_paths()
+    if not unsaved:
+        return []
+    saved = await ctx.editor.save_documents(unsaved)
+    remaining = [p for p in unsaved if p not in saved]
+    if not remaining:
+        return [f"[saved {len(saved)} edited file(s) before running]"]
+    uris = [p.as_uri() for p in remaining]
+    ctx.events.emit("unsaved", {"uris": uris})
+    names = ", ".join(p.name for p in remaining[:10])
+    return [f"[warning: unsaved editor changes in {names}; the command sees the files on disk]"]

