@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install everything the tests need (Debian 12, as root, registries only) and run every suite:
+# Python unit + end-to-end (pytest-lsp against the real server), the real llama.cpp smoke test,
+# headless Neovim, and real VS Code (code-server + Chromium). Idempotent; safe to re-run.
+#
+#   bash scripts/test-all.sh [extra pytest args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV="${CLAW_VENV:-.venv}"
+start=$SECONDS
+
+need_apt=()
+command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)
+if ((${#need_apt[@]})) && command -v apt-get >/dev/null 2>&1 && [[ $(id -u) == 0 ]]; then
+  echo "test-all: apt-get install ${need_apt[*]}"
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if [[ ! -x "$VENV/bin/python" ]]; then
+  python3 -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
+"$VENV/bin/python" -m pip install -q -e ".[dev]" 2>&1 | grep -v "is ignored" || true
+bash scripts/install-local.sh "$VENV"
+bash scripts/install-neovim-test-deps.sh "$VENV"
+bash scripts/install-vscode-test-deps.sh
+echo "test-all: installs done in $((SECONDS - start)) s"
+
+"$VENV/bin/ruff" check .
+"$VENV/bin/ruff" format --check claw_lsp tests/e2e tests/support >/dev/null || {
+  echo "test-all: ruff format would change files (run: $VENV/bin/ruff format claw_lsp tests)"; }
+"$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"
+echo "test-all: finished in $((SECONDS - start)) s"
