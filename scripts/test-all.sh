@@ -20,8 +20,13 @@ fi
 if [[ ! -x "$VENV/bin/python" ]]; then
   python3 -m venv "$VENV"
 fi
-"$VENV/bin/python" -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
-"$VENV/bin/python" -m pip install -q -e ".[dev]" 2>&1 | grep -v "is ignored" || true
+pip_quiet() {  # pip's output only when it fails
+  local log; log=$(mktemp)
+  "$VENV/bin/python" -m pip install -q "$@" >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; return 1; }
+  rm -f "$log"
+}
+pip_quiet --upgrade pip
+pip_quiet -e ".[dev]"
 bash scripts/install-local.sh "$VENV"
 bash scripts/install-neovim-test-deps.sh "$VENV"
 bash scripts/install-vscode-test-deps.sh
