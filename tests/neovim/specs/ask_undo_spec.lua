@@ -75,6 +75,57 @@ T.test('prompt via vim.ui.input when omitted; statusline component', function()
   T.contains(require('claw').status(), 'claw')
 end)
 
+T.test('an edit to a file that is not open is written to disk, not left in a hidden buffer', function()
+  H.write('other.py', { 'y = 1' })
+  H.open('demo.py')
+  H.script({
+    { tool_calls = { { name = 'read_file', arguments = { path = 'other.py' } } } },
+    { tool_calls = { { name = 'edit_file', arguments = { path = 'other.py', old_text = 'y = 1', new_text = 'y = 2' } } } },
+    { text = 'Edited other.py.' },
+  })
+  T.eq('done', H.ask('Claw ask set y to 2').result.stopReason)
+  T.eq({ 'y = 2' }, vim.fn.readfile(H.workspace .. '/other.py'))
+  local other = vim.fn.bufnr('^' .. vim.fn.fnameescape(H.workspace .. '/other.py') .. '$')
+  T.eq(false, other ~= -1 and vim.bo[other].modified, 'no hidden modified buffer')
+end)
+
+T.test('an open buffer edited by the agent is saved when a shell command needs it', function()
+  local buf = H.open('demo.py')
+  vim.cmd('silent write')
+  H.script({
+    { tool_calls = { { name = 'read_file', arguments = { path = 'demo.py' } } } },
+    { tool_calls = { { name = 'edit_file', arguments = { path = 'demo.py', old_text = 'x = 1', new_text = 'x = 5' } } } },
+    { text = 'Edited.' },
+  })
+  T.eq('done', H.ask('Claw ask set x to 5').result.stopReason)
+  T.eq({ 'x = 5' }, H.lines(buf))
+  T.eq(true, vim.bo[buf].modified, 'an open buffer is left for the user to save')
+  T.eq({ 'x = 1' }, vim.fn.readfile(H.workspace .. '/demo.py'))
+  -- The command reads the disk, so the server asks us to save first (claw/saveDocuments).
+  H.stub_select(H.pick_title('Allow once'))
+  H.script({
+    { tool_calls = { { name = 'shell', arguments = { command = 'cat demo.py' } } } },
+    { text = 'Ran it.' },
+  })
+  T.eq('done', H.ask('Claw ask show demo.py').result.stopReason)
+  T.eq({ 'x = 5' }, vim.fn.readfile(H.workspace .. '/demo.py'))
+  T.eq(false, vim.bo[buf].modified)
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, { 'x = 1' })
+  vim.cmd('silent write')
+end)
+
+T.test(':Claw ask attaches a file that no FileType event attached (no filetype)', function()
+  H.write('NOTES', { 'todo: nothing' })
+  vim.cmd.edit(vim.fn.fnameescape(H.workspace .. '/NOTES'))
+  local buf = vim.api.nvim_get_current_buf()
+  T.eq('', vim.bo[buf].filetype)
+  T.eq(0, #vim.lsp.get_clients({ bufnr = buf, name = 'claw' }))
+  H.script({ { text = 'Nothing to do.' } })
+  T.eq('done', H.ask('Claw ask anything left?').result.stopReason)
+  T.eq(1, #vim.lsp.get_clients({ bufnr = buf, name = 'claw' }))
+  T.eq(1, #vim.lsp.get_clients({ name = 'claw' }), 'the folder client was reused')
+end)
+
 T.test('stale edits are refused; claw/saveDocuments saves workspace buffers only', function()
   local buf, client = H.open('demo.py')
   local handlers = require('claw.handlers')

@@ -84,4 +84,14 @@ T.test('conversation renders events: text, folded tool calls with results, propo
   T.eq(0, #vim.fn.win_findbuf(chat.buf()), 'q closes the conversation')
 end)
 
+T.test('the conversation can be a float', function()
+  require('claw').setup({ chat = { layout = 'float' } })
+  local chat = require('claw.chat')
+  local win = chat.open({ focus = false })
+  T.ok(vim.api.nvim_win_get_config(win).relative ~= '', 'floating window')
+  T.ok(vim.api.nvim_get_current_win() ~= win, 'focus not stolen')
+  chat.close()
+  require('claw.config').set(nil)
+end)
+
 T.run()
