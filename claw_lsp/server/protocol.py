@@ -89,6 +89,18 @@ class ClawProtocol(LanguageServerProtocol):
             os._exit(code)
         yield  # pragma: no cover - keeps this a generator like the method it replaces
 
+    @lsp_method(types.SHUTDOWN)
+    def lsp_shutdown(self, *args: Any) -> Generator[Any, Any, None]:
+        # pygls iterates the live dict while cancelling, and cancel callbacks mutate it.
+        if (user_handler := self.fm.features.get(types.SHUTDOWN)) is not None:
+            yield user_handler, args, None
+        current_id = self.msg_id
+        for msg_id, future in list(self._request_futures.items()):
+            if msg_id != current_id and not future.done():
+                future.cancel()
+        self._shutdown = True
+        return None
+
     # -- commands: the whole ExecuteCommandParams reaches the handler (workDoneToken) ---------
     @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
     def lsp_workspace__execute_command(

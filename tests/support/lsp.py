@@ -127,6 +127,20 @@ class ClawSession:
             types.ExecuteCommandParams(command=name, arguments=arguments, work_done_token=token)
         )
 
+    async def command_with_id(
+        self, msg_id: str, name: str, argument: Any, token: str | None = None
+    ) -> Any:
+        """A command whose JSON-RPC id we choose, so a test can send $/cancelRequest for it."""
+        params = types.ExecuteCommandParams(
+            command=name, arguments=[argument], work_done_token=token
+        )
+        return await self.client.protocol.send_request_async(
+            types.WORKSPACE_EXECUTE_COMMAND, params, msg_id=msg_id
+        )
+
+    def cancel_request(self, msg_id: str) -> None:
+        self.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
+
     async def ask(self, prompt: str, **extra: Any) -> dict[str, Any]:
         return await self.command("claw.ask", {"prompt": prompt, **extra})
 
@@ -189,9 +203,13 @@ async def start_claw(
         return types.ApplyWorkspaceEditResult(applied=bool(answer))
 
     @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
-    def show_message_request(params: types.ShowMessageRequestParams) -> Any:
+    async def show_message_request(params: types.ShowMessageRequestParams) -> Any:
         recorder.approvals.append(params)
         title = recorder.approval_answers.pop(0) if recorder.approval_answers else None
+        if title == "never":  # the user is away: never answer
+            import asyncio
+
+            await asyncio.sleep(3600)
         return None if title is None else types.MessageActionItem(title=title)
 
     @client.feature(types.WINDOW_SHOW_MESSAGE)
