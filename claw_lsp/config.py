@@ -52,6 +52,7 @@ _SNAKE_TO_CAMEL = {
     "shell_timeout_max": "shellTimeoutMax",
     "approval_timeout": "approvalTimeout",
     "compact_threshold": "compactThreshold",
+    "client_request_timeout": "clientRequestTimeout",
 }
 NO_BACKEND_MESSAGE = (
     "No model backend is configured. Set OPENAI_BASE_URL (and OPENAI_MODEL, OPENAI_API_KEY if "
@@ -235,6 +236,8 @@ def _validate(raw: Mapping[str, Any], sources: Mapping[str, str]) -> Settings:
         values["request_timeout"] = num("requestTimeout", float, 1, 3600)
     if "approvalTimeout" in raw:
         values["approval_timeout"] = num("approvalTimeout", float, 1, 3600)
+    if "clientRequestTimeout" in raw:
+        values["client_request_timeout"] = num("clientRequestTimeout", float, 0.5, 3600)
     if "contextWindow" in raw:
         values["context_window"] = num("contextWindow", int, 512, 10_000_000)
     if "compactThreshold" in raw:

@@ -114,7 +114,7 @@ class LspEditor:
                 self.timeout_s,
             )
         except Exception:
-            log.info("claw/saveDocuments failed or timed out")
+            log.info("claw/saveDocuments failed or timed out", exc_info=True)
             return []
         saved = (
             result.get("saved", [])
