@@ -74,6 +74,7 @@ class _Context:
     outside: list[str] = field(default_factory=list)
     has_substitution: bool = False
     has_redirection: bool = False
+    forced_approval: bool = False  # a whole-command feature (e.g. a redirect on `{ ..; }`)
     depth: int = 0
 
     def note(self, reason: str) -> None:
@@ -104,7 +105,9 @@ def _verdict(
     for reason in extra:
         ctx.note(reason)
     risk = max((s.risk for s in ctx.segments), key=lambda r: r.rank, default=Risk.READ_ONLY)
-    if extra or ctx.has_substitution or ctx.has_redirection or not parsed:
+    if extra or ctx.has_substitution or ctx.has_redirection or ctx.outside or not parsed:
+        risk = Risk.APPROVAL
+    if ctx.forced_approval:
         risk = Risk.APPROVAL
     reasons = list(ctx.reasons)
     for segment in ctx.segments:
@@ -144,7 +147,9 @@ def _walk(node: Any, source: str, ctx: _Context, nested: bool) -> None:
         for part in node.list:
             _walk(part, source, ctx, nested)
         for redirect in getattr(node, "redirects", []) or []:
-            _check_redirect(redirect, ctx, nested)
+            for reason in _check_redirect(redirect, ctx):
+                ctx.note(reason)
+                ctx.forced_approval = True
     elif kind == "function":
         ctx.note("function definition")
         ctx.segments.append(_approval_segment(node, source, "function definition", nested))
@@ -187,7 +192,7 @@ def _scan_word(node: Any, source: str, ctx: _Context) -> Word:
 _SAFE_SINKS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr"})
 
 
-def _check_redirect(node: Any, ctx: _Context, nested: bool) -> list[str]:
+def _check_redirect(node: Any, ctx: _Context) -> list[str]:
     """Returns reasons that make the segment need approval; records file redirections."""
     reasons: list[str] = []
     heredoc = getattr(node, "heredoc", None)
@@ -236,7 +241,7 @@ def _visit_command(node: Any, source: str, ctx: _Context, nested: bool) -> None:
             has_assignment = True
             _scan_word(part, source, ctx)
         elif part.kind == "redirect":
-            reasons.extend(_check_redirect(part, ctx, nested))
+            reasons.extend(_check_redirect(part, ctx))
     if has_assignment:
         reasons.append("variable assignment")
     argv = tuple(w.text for w in words)
@@ -245,7 +250,7 @@ def _visit_command(node: Any, source: str, ctx: _Context, nested: bool) -> None:
         reasons.append("redirection only" if not has_assignment else "variable assignment")
         ctx.segments.append(Segment(argv, "", text, Risk.APPROVAL, tuple(reasons), nested=nested))
         return
-    effective, wrapped = _unwrap(list(words), ctx, nested)
+    effective, wrapped = _unwrap(list(words), ctx)
     program = os.path.basename(effective[0].text) if effective else ""
     risk, kind, found, outside_paths = classify_program(program, effective, ctx.scope)
     reasons.extend(found)
@@ -277,7 +282,7 @@ def _visit_command(node: Any, source: str, ctx: _Context, nested: bool) -> None:
     )
 
 
-def _unwrap(words: list[Word], ctx: _Context, nested: bool) -> tuple[list[Word], bool]:
+def _unwrap(words: list[Word], ctx: _Context) -> tuple[list[Word], bool]:
     """Strips wrapper programs (sudo, env, nohup...) and parses `bash -c` / `eval` scripts."""
     wrapped = False
     for _ in range(8):
@@ -330,6 +335,7 @@ def _parse_nested(script: str, ctx: _Context) -> None:
     ctx.outside.extend(inner.outside)
     ctx.has_substitution |= inner.has_substitution
     ctx.has_redirection |= inner.has_redirection
+    ctx.forced_approval |= inner.forced_approval
     for reason in inner.reasons:
         ctx.note(reason)
 

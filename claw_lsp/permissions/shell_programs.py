@@ -49,6 +49,7 @@ class PathScope:
     cwds: list[Path] | None  # every directory the command may be in (cd adds to it); None: unknown
 
 
+_MAX_CWDS = 32
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _BRACE_EXPANSION = re.compile(r"\{[^{}]*(,|\.\.)[^{}]*\}")
 
@@ -76,7 +77,9 @@ def classify_program(
         more, outside = _check_read_args(args, scope)
         return Risk.READ_ONLY, Kind.READ, reasons + more, outside
     kind, reason = describe_unknown(program)
-    return Risk.APPROVAL, kind, [reason], []
+    # Still report paths outside (curl -o ~/.bashrc) so rules and the user can see them.
+    _, outside = _check_read_args(args, scope)
+    return Risk.APPROVAL, kind, [reason], outside
 
 
 def _classify_git(args: list[Word], scope: PathScope) -> tuple[Risk, Kind, list[str], list[str]]:
@@ -101,7 +104,8 @@ def _classify_git(args: list[Word], scope: PathScope) -> tuple[Risk, Kind, list[
         reasons, outside = _check_write_args(rest, scope)
         return Risk.ORDINARY, Kind.WRITE, reasons, outside
     kind, reason = describe_git(sub)
-    return Risk.APPROVAL, kind, [reason], []
+    _, outside = _check_read_args(rest, scope)
+    return Risk.APPROVAL, kind, [reason], outside
 
 
 def _classify_cd(args: list[Word], scope: PathScope) -> tuple[Risk, Kind, list[str], list[str]]:
@@ -115,6 +119,8 @@ def _classify_cd(args: list[Word], scope: PathScope) -> tuple[Risk, Kind, list[s
     if is_outside(target, scope):
         return Risk.APPROVAL, Kind.OTHER, ["cd leaves the workspace"], [target]
     if scope.cwds is not None:
+        if len(scope.cwds) >= _MAX_CWDS:
+            return Risk.APPROVAL, Kind.OTHER, ["too many cd"], []
         # cd may fail, so later words are judged from every directory the shell may be in.
         scope.cwds = list(dict.fromkeys([*scope.cwds, *(base / target for base in scope.cwds)]))
     return Risk.READ_ONLY, Kind.READ, [], []
@@ -131,7 +137,8 @@ def _path_candidates(text: str) -> list[str]:
     if text.startswith("--"):
         return [text.split("=", 1)[1]] if "=" in text else []
     if text.startswith("-"):
-        return [text[2:]] if len(text) > 2 else []
+        # Any letter of a cluster may take the rest as its value: -rf/etc/passwd reads /etc/passwd.
+        return [text[index:] for index in range(2, min(len(text), 256))]
     return [text]
 
 

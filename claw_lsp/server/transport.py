@@ -61,10 +61,18 @@ async def serve(protocol: Any, reader: StdinReader, stop: threading.Event) -> No
         if not body:
             return
         try:
-            message = json.loads(body, object_hook=protocol.structure_message)
+            raw = json.loads(body)
         except (ValueError, RecursionError):
             log.warning("malformed JSON-RPC message (%d bytes)", len(body))
-            _send_parse_error(protocol)
+            _send_error(protocol, None, -32700, "parse error")
+            continue
+        try:
+            message = protocol.structure_message(raw) if isinstance(raw, dict) else raw
+        except Exception:
+            # Params that do not fit the method's type: answer -32602 with the request's id.
+            msg_id = raw.get("id") if isinstance(raw, dict) else None
+            if msg_id is not None and isinstance(raw, dict) and "method" in raw:
+                _send_error(protocol, msg_id, -32602, f"invalid params for {raw['method']}")
             continue
         try:
             protocol.handle_message(message)
@@ -72,13 +80,14 @@ async def serve(protocol: Any, reader: StdinReader, stop: threading.Event) -> No
             log.exception("failed to handle a message")
 
 
-def _send_parse_error(protocol: Any) -> None:
-    from lsprotocol import types
-
+def _send_error(protocol: Any, msg_id: Any, code: int, message: str) -> None:
+    # Written as a plain dict: pygls drops a None id, but JSON-RPC wants "id": null here.
     try:
-        protocol._send_response(None, error=types.ResponseError(code=-32700, message="parse error"))
+        protocol._send_data(
+            {"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}}
+        )
     except Exception:
-        log.debug("could not send the parse error", exc_info=True)
+        log.debug("could not send an error response", exc_info=True)
 
 
 def start_stdio(server: Any) -> None:

@@ -14,10 +14,12 @@ import contextlib
 import os
 import resource
 import signal
+import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 _CHUNK_BYTES = 64 * 1024
 _TERM_GRACE_S = 2.0
@@ -86,113 +88,134 @@ async def run_process(
 ) -> ProcessResult:
     if not argv:
         raise ValueError("argv must not be empty")
+    loop = asyncio.get_running_loop()
     started = time.monotonic()
-    deadline = started + max(timeout_s, 0.0)
-    process = await asyncio.create_subprocess_exec(
-        *argv,
+    # Popen rather than asyncio's subprocess: in 3.11 Process.wait() does not return until every
+    # pipe closes, so a background child holding stdout would hide the main process's exit.
+    popen = subprocess.Popen(  # noqa: ASYNC220 - fork+exec is quick; see the comment above
+        list(argv),
         cwd=str(cwd),
         env=dict(env),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
         preexec_fn=_limits_setter() if rlimits else None,
     )
-    group = process.pid  # the child leads its own new session and process group
+    group = popen.pid  # the child leads its own new session and process group
     buffer = _CappedBuffer(output_cap)
-    timed_out = False
+    assert popen.stdout is not None
+    reader = _PipeReader(popen.stdout.fileno(), buffer, loop)
+    exit_watch = _ExitWatch(popen, loop)
     killed = False
     try:
-        timed_out = not await _pump(process, buffer, deadline)
-        if timed_out:
-            killed = True
-            await _kill_group(group, process)
-        else:
-            # The main process exited: drain what its leftovers already wrote, then end them.
-            with contextlib.suppress(TimeoutError):
-                await _drain(process, buffer, min(deadline, time.monotonic() + _DRAIN_AFTER_EXIT_S))
-            await _kill_group(group, process)
+        finished = await _within(exit_watch.future, max(timeout_s, 0.0))
+        killed = not finished
+        # Whatever is left in the group now is a leftover (`x &`) or the timed-out command.
+        await _kill_group(group, exit_watch)
+        await _within(reader.eof, _DRAIN_AFTER_EXIT_S)
     except BaseException:
         killed = True
-        await asyncio.shield(_kill_group(group, process))
+        await asyncio.shield(_kill_group(group, exit_watch))
         raise
-    exit_code = None if killed else process.returncode
+    finally:
+        reader.close()
+        exit_watch.close()
+        popen.stdout.close()
     return ProcessResult(
-        exit_code=exit_code,
+        exit_code=None if killed else popen.returncode,
         output=buffer.text(),
         truncated=buffer.truncated,
-        timed_out=timed_out,
+        timed_out=killed,
         total_bytes=buffer.total,
         duration_s=time.monotonic() - started,
     )
 
 
-async def _pump(
-    process: asyncio.subprocess.Process, buffer: _CappedBuffer, deadline: float
-) -> bool:
-    """Reads until the main process exits or the deadline passes; True if it exited in time."""
-    assert process.stdout is not None
-    wait_task = asyncio.ensure_future(process.wait())
-    try:
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            read_task = asyncio.ensure_future(process.stdout.read(_CHUNK_BYTES))
-            done, _ = await asyncio.wait(
-                {read_task, wait_task}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED
-            )
-            chunk = await _settle(read_task)
-            if chunk:
-                buffer.add(chunk)
-                continue
-            if chunk == b"":  # EOF: every writer closed the pipe; wait for the exit status
-                remaining = max(deadline - time.monotonic(), 0)
-                done, _ = await asyncio.wait({wait_task}, timeout=remaining)
-                return bool(done)
-            # A leftover background child may hold the pipe open after the main process exited.
-            return wait_task in done
-    finally:
-        await _settle(wait_task)
+async def _within(future: asyncio.Future[Any], seconds: float) -> bool:
+    """Waits for `future` without cancelling it; True when it finished in time."""
+    if not future.done():
+        await asyncio.wait({future}, timeout=seconds)
+    return future.done()
 
 
-async def _settle(task: asyncio.Future[bytes] | asyncio.Future[int]) -> bytes | None:
-    """The result of a finished read task, or None after cancelling an unfinished one."""
-    if not task.done():
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        return None
-    if task.cancelled():
-        return None
-    result = task.result()
-    return result if isinstance(result, bytes) else None
+class _PipeReader:
+    """Reads the merged output in chunks as it arrives (never line by line) until EOF."""
 
+    def __init__(self, fd: int, buffer: _CappedBuffer, loop: asyncio.AbstractEventLoop) -> None:
+        self._fd = fd
+        self._buffer = buffer
+        self._loop = loop
+        self.eof: asyncio.Future[None] = loop.create_future()
+        os.set_blocking(fd, False)
+        loop.add_reader(fd, self._on_readable)
 
-async def _drain(process: asyncio.subprocess.Process, buffer: _CappedBuffer, until: float) -> None:
-    assert process.stdout is not None
-    while True:
-        remaining = until - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError
-        async with asyncio.timeout(remaining):
-            chunk = await process.stdout.read(_CHUNK_BYTES)
-        if not chunk:
+    def _on_readable(self) -> None:
+        try:
+            chunk = os.read(self._fd, _CHUNK_BYTES)
+        except BlockingIOError:
             return
-        buffer.add(chunk)
+        except OSError:
+            chunk = b""
+        if chunk:
+            self._buffer.add(chunk)
+            return
+        self.close()
+
+    def close(self) -> None:
+        self._loop.remove_reader(self._fd)
+        if not self.eof.done():
+            self.eof.set_result(None)
 
 
-async def _kill_group(group: int, process: asyncio.subprocess.Process) -> None:
+class _ExitWatch:
+    """Resolves `future` with the exit code once the main process exits (pidfd, else polling)."""
+
+    def __init__(self, popen: subprocess.Popen[bytes], loop: asyncio.AbstractEventLoop) -> None:
+        self._popen = popen
+        self._loop = loop
+        self.future: asyncio.Future[int] = loop.create_future()
+        self._pidfd: int | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        try:
+            self._pidfd = os.pidfd_open(popen.pid)
+            loop.add_reader(self._pidfd, self._check)
+        except (AttributeError, OSError):
+            self._schedule_poll()
+        self._check()
+
+    def _schedule_poll(self) -> None:
+        self._timer = self._loop.call_later(_POLL_S, self._poll)
+
+    def _poll(self) -> None:
+        self._check()
+        if not self.future.done():
+            self._schedule_poll()
+
+    def _check(self) -> None:
+        code = self._popen.poll()  # reaps the main process when it has exited
+        if code is not None and not self.future.done():
+            self.future.set_result(code)
+            self.close()
+
+    def close(self) -> None:
+        if self._pidfd is not None:
+            self._loop.remove_reader(self._pidfd)
+            os.close(self._pidfd)
+            self._pidfd = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
+async def _kill_group(group: int, exit_watch: _ExitWatch) -> None:
     """SIGTERM the group, wait a short grace for it to go, then SIGKILL; reap the main process."""
     if _group_alive(group):
         _signal_group(group, signal.SIGTERM)
         if not await _wait_until_gone(group, _TERM_GRACE_S):
             _signal_group(group, signal.SIGKILL)
-    if process.returncode is None:
-        with contextlib.suppress(ProcessLookupError):
-            process.kill()
-        await process.wait()
-    await _wait_until_gone(group, _TERM_GRACE_S)
+            await _wait_until_gone(group, _TERM_GRACE_S)
+    await _within(exit_watch.future, _TERM_GRACE_S)
 
 
 async def _wait_until_gone(group: int, seconds: float) -> bool:

@@ -47,7 +47,7 @@ async def test_proposal_accepted_as_one_versioned_edit(
         (entry,) = result["edits"]
         assert entry["applied"] is False and entry["proposal"]
         assert not claw.recorder.edits, "nothing applied before review"
-        proposal = [e for e in claw.recorder.events if e["kind"] == "proposal"][0]
+        proposal = next(e for e in claw.recorder.events if e["kind"] == "proposal")
         assert "-    return 'hello ' + name" in proposal["diff"]
         assert "+    return 'howdy ' + name" in proposal["diff"]
         await asyncio.sleep(0.2)

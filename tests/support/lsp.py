@@ -237,13 +237,15 @@ async def start_claw(
         return None
 
     await client.start_io(*SERVER_COMMAND, env=env)
-    await client.initialize_session(
+    result = await client.initialize_session(
         types.InitializeParams(
             capabilities=capabilities,
             workspace_folders=[types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in folders],
             initialization_options=init_options,
         )
     )
+    encoding = result.capabilities.position_encoding or "utf-16"
+    client._claw_encoding = str(encoding)  # type: ignore[attr-defined]
     session = ClawSession(client, recorder, folders)
     session.docs = docs  # type: ignore[attr-defined]
     return session
@@ -294,7 +296,8 @@ def _mirror_edit(
             )
             for e in change.edits
         ]
-        new = apply_edits(base, edits, PositionEncoding.UTF16)
+        encoding = PositionEncoding(getattr(client, "_claw_encoding", "utf-16"))
+        new = apply_edits(base, edits, encoding)
         if doc:
             doc["version"] += 1
             doc["text"] = new
