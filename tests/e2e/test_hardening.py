@@ -217,3 +217,32 @@ def _pids_running(needle: str) -> list[str]:
             except OSError:
                 continue
     return found
+
+
+def test_did_change_flood_then_shutdown_still_answers(raw: RawServer, workspace: Path) -> None:
+    raw.initialize(workspace.as_uri())
+    uri = (workspace / "app.py").as_uri()
+    raw.notify(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": "x = 0\n"}},
+    )
+    frames = []
+    for version in range(2, 10_002):
+        body = json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "method": "textDocument/didChange",
+                "params": {
+                    "textDocument": {"uri": uri, "version": version},
+                    "contentChanges": [{"text": f"x = {version}\n"}],
+                },
+            }
+        ).encode()
+        frames.append(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    raw.send_bytes(b"".join(frames))
+    raw.request(20, "workspace/executeCommand", {"command": "claw.sessions", "arguments": [{}]})
+    assert raw.response(20, timeout=60)["result"] == []
+    raw.request(21, "shutdown")
+    assert raw.response(21, timeout=30)["result"] is None
+    raw.notify("exit")
+    assert raw.wait() == 0

@@ -94,3 +94,20 @@ async def test_huge_prompt_is_rejected(
     finally:
         await claw.client.shutdown_session()
     assert "limit" in str(caught.value)
+
+
+async def test_concurrent_prompts_in_one_folder_are_serialised(
+    model: ScriptedModel, workspace: Path, state_dir: Path
+) -> None:
+    import asyncio
+
+    model.add({"text": "first " * 20, "chunks": 20, "chunk_delay": 0.02}, {"text": "second"})
+    claw = await start_claw([workspace], server_env(model.base_url, state_dir))
+    try:
+        first, second = await asyncio.gather(claw.ask("one"), claw.ask("two"))
+    finally:
+        await claw.client.shutdown_session()
+    assert (first["turn"], second["turn"]) == (1, 2)
+    # The second turn saw the first turn's answer.
+    second_request = model.chat_requests()[1]["messages"]
+    assert any(m["role"] == "assistant" and "first" in m["content"] for m in second_request)
