@@ -214,6 +214,8 @@ async def _ask(service: Any, args: Any) -> int:
     else:
         if result["stopReason"] == "local":
             print(result["text"])
+        elif result["stopReason"] == "cancelled":
+            print("\n[claw] cancelled", file=sys.stderr)
         elif result["stopReason"] == "error":
             print(f"\n[claw] {result['text'].splitlines()[-1]}", file=sys.stderr)
         else:
