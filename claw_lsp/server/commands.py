@@ -12,7 +12,7 @@ from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 
 from claw_lsp import protocol as p
 from claw_lsp.agent import operations
-from claw_lsp.agent.service import ServiceError
+from claw_lsp.agent.service import AgentService, ServiceError
 from claw_lsp.agent.slash import parse_slash, run_slash
 from claw_lsp.context.editor_context import EditorContext, render_editor_context
 from claw_lsp.permissions.paths import PathDenied
@@ -23,6 +23,12 @@ from claw_lsp.server.events import LspEvents
 
 log = logging.getLogger(__name__)
 Handler = Callable[[ClawServer, types.ExecuteCommandParams], Awaitable[Any]]
+
+
+def _svc(ls: ClawServer) -> AgentService:
+    if ls.service is None:
+        raise JsonRpcInternalError("claw-lsp is not initialized")
+    return ls.service
 
 
 def register(server: ClawServer) -> None:
@@ -54,8 +60,7 @@ def _guarded(handler: Handler) -> Handler:
 
 async def ask(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = p.parse_params(p.AskParams, params.arguments)
-    service = ls.service
-    assert service is not None
+    service = _svc(ls)
     state = service.folder(args.folder, args.uri)
     slash = parse_slash(args.prompt)
     if slash is not None:
@@ -73,7 +78,7 @@ async def ask(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, A
         raise ServiceError(f"configuration error: {ls.config_error}")
     task = asyncio.current_task()
     assert task is not None
-    ls.protocol.register_cancellable(ls.protocol.msg_id, task)  # type: ignore[attr-defined]
+    ls.protocol.register_cancellable(ls.protocol.msg_id, task)
     token = params.work_done_token
     events: list[LspEvents] = []
 
@@ -127,25 +132,25 @@ def _editor_context(ls: ClawServer, args: p.AskParams) -> str:
 
 async def cancel(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = p.parse_params(p.OptionalSessionParams, params.arguments)
-    return {"cancelled": ls.service.cancel(args.session, args.folder)}  # type: ignore[union-attr]
+    return {"cancelled": _svc(ls).cancel(args.session, args.folder)}
 
 
 async def sessions(ls: ClawServer, params: types.ExecuteCommandParams) -> list[dict[str, Any]]:
     args = p.parse_params(p.FolderParams, params.arguments)
-    return operations.list_sessions(ls.service, args.folder)  # type: ignore[arg-type]
+    return operations.list_sessions(_svc(ls), args.folder)
 
 
 async def history(ls: ClawServer, params: types.ExecuteCommandParams) -> list[dict[str, Any]]:
     args = p.parse_params(p.SessionParams, params.arguments)
-    return operations.history(ls.service, args.session)  # type: ignore[arg-type]
+    return operations.history(_svc(ls), args.session)
 
 
 async def undo_turn(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = p.parse_params(p.UndoParams, params.arguments)
     return await operations.undo_turn(
-        ls.service,
+        _svc(ls),
         args.session,
-        args.turn,  # type: ignore
+        args.turn,
         args.folder,
     )
 
@@ -154,8 +159,7 @@ async def set_tier(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[s
     """Only the user reaches this (the model has no tool for it). Raising the tier while a
     turn runs is refused: a prompt-injected turn must not be able to ride on it."""
     args = p.parse_params(p.SetTierParams, params.arguments)
-    service = ls.service
-    assert service is not None
+    service = _svc(ls)
     state = service.folder(args.folder)
     tier = Tier.parse(args.tier)
     current = service.settings_for(state).tier
@@ -172,21 +176,21 @@ async def set_tier(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[s
 
 async def accept_proposal(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = p.parse_params(p.ProposalParams, params.arguments)
-    result = await operations.accept_proposal(ls.service, args.proposal)  # type: ignore[arg-type]
+    result = await operations.accept_proposal(_svc(ls), args.proposal)
     _refresh_proposal_hints(ls)
     return result
 
 
 async def reject_proposal(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = p.parse_params(p.ProposalParams, params.arguments)
-    result = operations.reject_proposal(ls.service, args.proposal)  # type: ignore[arg-type]
+    result = operations.reject_proposal(_svc(ls), args.proposal)
     _refresh_proposal_hints(ls)
     return result
 
 
 async def proposals(ls: ClawServer, params: types.ExecuteCommandParams) -> list[dict[str, Any]]:
     args = p.parse_params(p.ProposalsParams, params.arguments)
-    pending = ls.service.proposals.pending()  # type: ignore[union-attr]
+    pending = _svc(ls).proposals.pending()
     return [x.to_wire() for x in pending if args.uri is None or x.uri == args.uri]
 
 
@@ -198,32 +202,32 @@ def _refresh_proposal_hints(ls: ClawServer) -> None:
 
 async def new_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = p.parse_params(p.FolderParams, params.arguments)
-    return operations.new_session(ls.service, args.folder)  # type: ignore[arg-type]
+    return operations.new_session(_svc(ls), args.folder)
 
 
 async def resume_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = p.parse_params(p.SessionParams, params.arguments)
-    return operations.resume_session(ls.service, args.session)  # type: ignore[arg-type]
+    return operations.resume_session(_svc(ls), args.session)
 
 
 async def fork_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = p.parse_params(p.ForkParams, params.arguments)
-    return operations.fork_session(ls.service, args.session, args.turn)  # type: ignore
+    return operations.fork_session(_svc(ls), args.session, args.turn)
 
 
 async def export_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = p.parse_params(p.SessionParams, params.arguments)
-    return operations.export_session(ls.service, args.session)  # type: ignore[arg-type]
+    return operations.export_session(_svc(ls), args.session)
 
 
 async def delete_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = p.parse_params(p.SessionParams, params.arguments)
-    return operations.delete_session(ls.service, args.session)  # type: ignore[arg-type]
+    return operations.delete_session(_svc(ls), args.session)
 
 
 async def status(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = p.parse_params(p.FolderParams, params.arguments)
-    result = ls.service.status(args.folder)  # type: ignore[union-attr]
+    result = _svc(ls).status(args.folder)
     if ls.config_error:
         result["configError"] = ls.config_error
     return result
