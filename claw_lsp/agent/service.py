@@ -14,9 +14,10 @@ from claw_lsp.agent.history import messages_from_records, repair_history
 from claw_lsp.agent.loop import TurnInputs, TurnOutcome, run_turn
 from claw_lsp.agent.ports import Approver, Editor, EventSink
 from claw_lsp.config import Settings
-from claw_lsp.context.compaction import snip_old_tool_results
+from claw_lsp.context.engine import ContextManagedModel, TurnContext
 from claw_lsp.context.prompt import SYSTEM_PROMPT
-from claw_lsp.context.turn_context import build_user_message
+from claw_lsp.context.tokens import ContextStats
+from claw_lsp.context.turn_context import active_dir_for, build_user_message
 from claw_lsp.edits.applier import ChangeApplier
 from claw_lsp.edits.journal import SessionJournal
 from claw_lsp.edits.proposals import ProposalStore
@@ -27,7 +28,7 @@ from claw_lsp.permissions.policy import SessionGrants
 from claw_lsp.permissions.sandbox import probe_sandbox
 from claw_lsp.permissions.tiers import Tier
 from claw_lsp.protocol import AskParams
-from claw_lsp.secrets import redact
+from claw_lsp.secrets import neutralize_markdown, redact
 from claw_lsp.sessions.store import SessionStore
 from claw_lsp.tools.base import ToolContext
 from claw_lsp.tools.orchestrator import Orchestrator
@@ -52,6 +53,7 @@ class SessionState:
     edited_paths: set[Path] = field(default_factory=set)
     usage: Usage = field(default_factory=Usage)
     rules_sent: bool = False
+    context: ContextStats = field(default_factory=ContextStats)  # token accounting
 
 
 @dataclass
@@ -239,8 +241,11 @@ class AgentService:
             params.prompt,
             editor_context=editor_context,
             root=state.root,
-            include_rules=not session.rules_sent,
             proposal_report=decisions,
+            # Instruction files: those not yet in this session's history (issue 4).
+            history=session.messages,
+            active_dir=active_dir_for(self.workspace, params.uri),
+            worked_paths=[*session.read_hashes, *session.edited_paths],
         )
         session.rules_sent = True
         self._title(state, session, params.prompt)
@@ -255,8 +260,23 @@ class AgentService:
         outcome = TurnOutcome("error")
         error: str | None = None
         try:
-            model = await self.models.get(settings)
             tier = settings.tier
+            # The context engine (issue 4): nested rules, token accounting, compaction.
+            model = ContextManagedModel(
+                await self.models.get(settings),
+                TurnContext(
+                    settings=settings,
+                    stats=session.context,
+                    messages=session.messages,
+                    root=state.root,
+                    turn=turn,
+                    record_message=record,
+                    record_compaction=lambda r: self.store.append(state.root.uri, session.id, [r]),
+                    worked_paths=lambda: [*session.read_hashes, *session.edited_paths],
+                    system_prompt=SYSTEM_PROMPT,
+                    tools=self.registry.schemas(tier, settings.approvals),
+                ),
+            )
             inputs = TurnInputs(
                 model=model,
                 system_prompt=SYSTEM_PROMPT,
@@ -269,7 +289,7 @@ class AgentService:
                 max_steps=settings.max_turns,
                 deadline_s=settings.turn_deadline,
                 text_tool_calls=settings.text_tool_calls,
-                compact=snip_old_tool_results,
+                compact=None,  # the context engine compacts and retries once itself
             )
             outcome = await run_turn(inputs)
             error = outcome.error
@@ -349,7 +369,7 @@ class AgentService:
         return {
             "session": session.id,
             "turn": turn,
-            "text": text,
+            "text": neutralize_markdown(redact(text)),
             "stopReason": outcome.stop_reason,
             "edits": edits,
             "toolCalls": outcome.tool_calls,

@@ -1,38 +1,45 @@
-"""Slash commands: handled locally, no model call, in `claw.ask` and the CLI."""
+"""Slash commands: handled locally, in `claw.ask` and the CLI. None of them sends the prompt
+to the model; only /compact asks the model for a summary (and falls back to a local digest
+when the backend cannot give one)."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from claw_lsp.agent import operations
-from claw_lsp.agent.service import AgentService, FolderState, ServiceError
-from claw_lsp.context.compaction import snip_old_tool_results
+from claw_lsp.agent.service import AgentService, FolderState, ServiceError, SessionState
+from claw_lsp.context.breakdown import context_breakdown, render_breakdown
+from claw_lsp.context.engine import TurnContext, compact_turn
 from claw_lsp.context.prompt import SYSTEM_PROMPT
-from claw_lsp.context.turn_context import rules_context
+from claw_lsp.context.rules_files import discover_rules_files, rules_file_label
+from claw_lsp.context.tokens import ContextStats, resolve_window
+from claw_lsp.context.turn_context import rules_context, sent_rules_labels
+from claw_lsp.llm.base import BackendError, ChatModel
 from claw_lsp.permissions.sandbox import probe_sandbox
 from claw_lsp.permissions.tiers import TIER_DESCRIPTIONS
 from claw_lsp.tools.registry import tier_needed
 
-DEFAULT_CONTEXT_WINDOW = 32_768
+# A command is one word after the slash, then whitespace or the end: "/tmp/x is broken" and
+# "/usr/bin/env" are prompts (paths), not commands.
 _SLASH = re.compile(r"^/([A-Za-z][\w-]*)(?:\s+(.*))?$", re.DOTALL)
+_MODEL_NAME = re.compile(r"^[\w.:/@+-]{1,200}$")
 HELP = {
     "help": "this list",
-    "context": "what the next request would contain, in tokens",
+    "context": "what the next request would contain, in tokens, and the window",
     "tools": "the tools and whether each can run now",
-    "memory": "the instruction files loaded",
+    "memory": "the instruction files (CLAUDE.md, AGENTS.md, ...) with their paths",
     "status": "backend, model, tier, session, usage",
-    "model": "show or set the model: /model NAME",
-    "permissions": "tier, approvals and session grants",
+    "model": "show the model, or set it for this server run: /model NAME",
+    "permissions": "tier, approvals, rules and this session's grants",
     "clear": "start a new session",
-    "compact": "shrink the conversation now",
-    "sessions": "this folder's sessions",
+    "compact": "summarise the conversation now (asks the model for the summary)",
+    "sessions": "this folder's sessions, newest first",
     "resume": "continue a session: /resume ID",
     "undo": "undo the last turn's edits",
     "export": "the session as Markdown",
 }
+Reply = tuple[str, str | None]  # (text, session id)
 
 
 def parse_slash(prompt: str) -> tuple[str, str] | None:
@@ -43,79 +50,55 @@ def parse_slash(prompt: str) -> tuple[str, str] | None:
     return match.group(1).lower(), (match.group(2) or "").strip()
 
 
-def estimate_tokens(text: str) -> int:
-    return max(1, len(text) // 4) if text else 0
-
-
 async def run_slash(
     service: AgentService, state: FolderState, name: str, args: str, session_hint: str | None = None
-) -> tuple[str, str | None]:
+) -> Reply:
     """Returns (text, session id)."""
     handler = _HANDLERS.get(name)
     if handler is None:
         names = " ".join(f"/{n}" for n in HELP)
-        return f"Unknown command /{name}. Commands: {names}", None
+        return f"Unknown command /{name}. Commands: {names} (see /help)", None
     try:
         return await handler(service, state, args, session_hint)
     except ServiceError as exc:
         return f"/{name}: {exc}", None
 
 
-async def _help(
-    service: AgentService, state: FolderState, args: str, hint: str | None
-) -> tuple[str, str | None]:
+def _session(service: AgentService, state: FolderState, hint: str | None) -> SessionState | None:
+    """The session a command is about: the one named in the ask, else the folder's current."""
+    session_id = hint if hint and hint != "new" else service.store.current(state.root.uri)
+    if not session_id:
+        return None
+    _, session = service.find_session(session_id)
+    return session
+
+
+async def _help(service: AgentService, state: FolderState, args: str, hint: str | None) -> Reply:
     rows = [f"/{n:<12} {d}" for n, d in HELP.items()]
-    return "Commands (handled locally, no model call):\n" + "\n".join(rows), None
+    return "Commands (handled locally, no prompt goes to the model):\n" + "\n".join(rows), None
 
 
-def _session_id(service: AgentService, state: FolderState, hint: str | None) -> str | None:
-    return hint if hint and hint != "new" else service.store.current(state.root.uri)
-
-
-async def _context(
-    service: AgentService, state: FolderState, args: str, hint: str | None
-) -> tuple[str, str | None]:
+async def _context(service: AgentService, state: FolderState, args: str, hint: str | None) -> Reply:
     settings = service.settings_for(state)
-    tools = service.registry.schemas(settings.tier, settings.approvals)
-    session_id = _session_id(service, state, hint)
-    messages: list[dict[str, Any]] = []
-    if session_id:
-        _, session = service.find_session(session_id)
-        messages = list(session.messages or [])
-    rules = rules_context(state.root) if not messages else ""
-    history_chars = sum(len(json.dumps(m)) for m in messages)
-    rows = [
-        ("system prompt", estimate_tokens(SYSTEM_PROMPT)),
-        ("tool schemas", estimate_tokens(json.dumps(tools))),
-        (
-            "rules files (next turn)" if rules else "rules files (in history)",
-            estimate_tokens(rules),
-        ),
-        ("history", max(0, history_chars // 4)),
-    ]
-    total = sum(n for _, n in rows)
-    window = settings.context_window or DEFAULT_CONTEXT_WINDOW
-    source = "configured" if settings.context_window else "default guess"
-    lines = [f"{label:<26}{n:>8} tokens" for label, n in rows]
-    usage = ""
-    if session_id:
-        _, session = service.find_session(session_id)
-        if session.usage.prompt_tokens:
-            usage = (
-                f"\nBackend-reported usage this server run: {session.usage.prompt_tokens} "
-                "prompt tokens"
-            )
-    return (
-        "Context estimate (4 characters per token, +/- 25%):\n"
-        + "\n".join(lines)
-        + f"\n{'total':<26}{total:>8} tokens of a {window}-token window ({source}), "
-        f"{100 * total // window}% used" + usage
-    ), session_id
+    session = _session(service, state, hint)
+    messages = list(session.messages or []) if session else []
+    stats = session.context if session else ContextStats()
+    pending = rules_context(state.root, already_sent=sent_rules_labels(messages))
+    breakdown = context_breakdown(
+        SYSTEM_PROMPT,
+        service.registry.schemas(settings.tier, settings.approvals),
+        messages,
+        stats=stats,
+        configured_window=settings.context_window,
+        pending_rules=pending,
+    )
+    text = render_breakdown(
+        breakdown, threshold=settings.compact_threshold, session=session.id if session else None
+    )
+    return text, session.id if session else None
 
 
-async def _tools(
-    service: AgentService, state: FolderState, args: str, hint: str | None
-) -> tuple[str, str | None]:
+async def _tools(service: AgentService, state: FolderState, args: str, hint: str | None) -> Reply:
     settings = service.settings_for(state)
     advertised = service.registry.advertised_names(settings.tier, settings.approvals)
     rows = []
@@ -126,38 +109,47 @@ async def _tools(
         elif tool.name in advertised:
             now = "asks for approval"
         else:
-            now = "not available (approvals are off)"
+            now = "not offered to the model (approvals are off)"
         rows.append(f"{tool.name:<12} needs {needed.value:<9} {now}")
-    return f"Tier: {settings.tier.value}\n" + "\n".join(rows), None
+    return f"Tier: {settings.tier.value}, approvals: {settings.approvals}\n" + "\n".join(rows), None
 
 
-async def _memory(
-    service: AgentService, state: FolderState, args: str, hint: str | None
-) -> tuple[str, str | None]:
-    from claw_lsp.context.rules_files import discover_rules_files
-
-    files = discover_rules_files(state.root.real_path)
+async def _memory(service: AgentService, state: FolderState, args: str, hint: str | None) -> Reply:
+    folder = state.root.real_path
+    files = discover_rules_files(folder)
     if not files:
-        return "No instruction files (CLAUDE.md, AGENTS.md, ...) found.", None
-    rows = [
-        f"{f.scope:<8} {f.path} ({f.bytes} bytes{', truncated' if f.truncated else ''})"
-        for f in files
-    ]
-    return "Instruction files loaded into the first message of a session:\n" + "\n".join(rows), None
+        return "No instruction files (CLAUDE.md, AGENTS.md, ...) found for this folder.", None
+    session = _session(service, state, hint)
+    sent = sent_rules_labels(session.messages or []) if session else set()
+    rows = []
+    for file in files:
+        status = "in this session" if rules_file_label(file, folder) in sent else "next message"
+        cut = ", truncated" if file.truncated else ""
+        rows.append(f"{file.scope:<8} {file.path} ({file.bytes} bytes{cut}; {status})")
+    text = "\n".join(
+        [
+            "Instruction files (given to the model as context, never as system instructions):",
+            *rows,
+            "Files in subfolders are added when the agent works there.",
+        ]
+    )
+    return text, session.id if session else None
 
 
-async def _status(
-    service: AgentService, state: FolderState, args: str, hint: str | None
-) -> tuple[str, str | None]:
+async def _status(service: AgentService, state: FolderState, args: str, hint: str | None) -> Reply:
     status = service.status(state.root.uri)
+    settings = service.settings_for(state)
     backend = status["backend"]
+    session = _session(service, state, hint)
+    window = resolve_window(settings.context_window, session.context if session else None)
     lines = [
         f"Folder:   {state.root.real_path}",
         f"Backend:  {backend.get('baseUrl') or 'not configured'}",
         f"Model:    {backend.get('model') or '(first model the backend lists)'}",
         f"Tier:     {status['tier']} (approvals: {status['approvals']}, "
         f"edits: {status['editMode']})",
-        f"Session:  {status['session'] or 'none yet'}",
+        f"Session:  {session.id if session else 'none yet'}",
+        f"Window:   {window.tokens} tokens ({window.source})",
         "Sandbox:  "
         + (
             "bubblewrap"
@@ -165,31 +157,41 @@ async def _status(
             else f"unavailable: {status['sandbox']['reason']}; every shell command needs approval"
         ),
     ]
-    if backend.get("note"):
-        lines.append(f"Note:     {backend['note']}")
-    if backend.get("error"):
-        lines.append(f"Problem:  {backend['error']}")
-    session_id = status["session"]
-    if session_id:
-        _, session = service.find_session(session_id)
-        usage = session.usage.to_wire()
-        lines.append("Usage:    " + ", ".join(f"{k} {v}" for k, v in usage.items()))
-    return "\n".join(lines), session_id
+    for key, label in (("note", "Note"), ("error", "Problem")):
+        if backend.get(key):
+            lines.append(f"{label + ':':<10}{backend[key]}")
+    if session:
+        lines.append(f"Usage:    {_stored_usage(service, state, session)} (whole session)")
+    return "\n".join(lines), session.id if session else None
 
 
-async def _model(
-    service: AgentService, state: FolderState, args: str, hint: str | None
-) -> tuple[str, str | None]:
+def _stored_usage(service: AgentService, state: FolderState, session: SessionState) -> str:
+    """Summed from the turn records, so it survives restarts."""
+    loaded = service.store.load(state.root.uri, session.id)
+    prompt = completion = turns = 0
+    for record in loaded.records if loaded else []:
+        usage = record.get("usage") if record.get("type") == "turn" else None
+        if isinstance(usage, dict):
+            turns += 1
+            prompt += int(usage.get("promptTokens") or 0)
+            completion += int(usage.get("completionTokens") or 0)
+    return f"{turns} turns, {prompt} prompt + {completion} completion tokens"
+
+
+async def _model(service: AgentService, state: FolderState, args: str, hint: str | None) -> Reply:
     if args:
-        service.model_override = args.split()[0]
-        return f"Model set to {service.model_override} for this server run.", None
+        name = args.split()[0]
+        if not _MODEL_NAME.match(name):
+            return f"/model: {name!r} is not a model name.", None
+        service.model_override = name
+        return f"Model set to {name} for this server run (all folders).", None
     backend = service.status(state.root.uri)["backend"]
     return f"Model: {backend.get('model') or '(first model the backend lists)'}", None
 
 
 async def _permissions(
     service: AgentService, state: FolderState, args: str, hint: str | None
-) -> tuple[str, str | None]:
+) -> Reply:
     settings = service.settings_for(state)
     sandbox = probe_sandbox()
     lines = [
@@ -197,91 +199,102 @@ async def _permissions(
         f"Approvals: {settings.approvals}",
         "Sandbox: " + ("available" if sandbox.available else f"unavailable ({sandbox.reason})"),
     ]
-    grants = sorted(k for s in state.sessions.values() for k in s.grants.keys)
-    lines.append("Session grants: " + (", ".join(grants) if grants else "none"))
+    session = _session(service, state, hint)
+    grants = sorted(session.grants.keys) if session else []
+    lines.append("Session grants: " + (", ".join(map(str, grants)) if grants else "none"))
     rules = settings.permissions or {}
     for kind in ("deny", "ask", "allow"):
         if rules.get(kind):
             lines.append(f"Rules {kind}: " + ", ".join(map(str, rules[kind])))
     lines.append("Change the tier with claw.setTier (your editor's 'Set Permission Tier').")
-    return "\n".join(lines), None
+    return "\n".join(lines), session.id if session else None
 
 
-async def _clear(
-    service: AgentService, state: FolderState, args: str, hint: str | None
-) -> tuple[str, str | None]:
+async def _clear(service: AgentService, state: FolderState, args: str, hint: str | None) -> Reply:
+    _refuse_while_running(state)
     session = service.new_session(state)
     return f"Started a new session {session.id}.", session.id
 
 
-async def _compact(
-    service: AgentService, state: FolderState, args: str, hint: str | None
-) -> tuple[str, str | None]:
-    session_id = _session_id(service, state, hint)
-    if not session_id:
-        return "No session to compact.", None
-    _, session = service.find_session(session_id)
-    messages = session.messages or []
-    before = sum(len(json.dumps(m)) for m in messages)
-    changed = snip_old_tool_results(messages)
-    after = sum(len(json.dumps(m)) for m in messages)
-    if changed:
-        service.store.append(
-            state.root.uri,
-            session_id,
-            [
-                {
-                    "type": "compaction",
-                    "turn": session.turns,
-                    "messages": messages,
-                    "replaced": before - after,
-                }
-            ],
+async def _compact(service: AgentService, state: FolderState, args: str, hint: str | None) -> Reply:
+    _refuse_while_running(state)
+    session = _session(service, state, hint)
+    if session is None or not session.messages:
+        return "Nothing to compact yet.", session.id if session else None
+    settings = service.settings_for(state)
+    model: ChatModel | None
+    try:
+        model = await service.models.get(settings)
+    except BackendError:
+        model = None  # the local digest still shrinks the history
+    async with state.lock:
+        ctx = TurnContext(
+            settings=settings,
+            stats=session.context,
+            messages=session.messages,
+            root=state.root,
+            turn=session.turns,
+            record_message=lambda message: None,
+            record_compaction=lambda r: service.store.append(state.root.uri, session.id, [r]),
+            system_prompt=SYSTEM_PROMPT,
+            tools=service.registry.schemas(settings.tier, settings.approvals),
         )
+        compaction = await compact_turn(model, ctx, reason="manual")
+    if compaction is None:
+        return "Nothing to compact yet: the conversation is all recent messages.", session.id
+    by = "the model" if compaction.by_model else "a local digest (the model gave no summary)"
     return (
-        f"Compacted: {estimate_tokens('x' * before)} -> {estimate_tokens('x' * after)} tokens."
-        if changed
-        else "Nothing to compact yet."
-    ), session_id
+        f"Compacted {compaction.replaced} earlier messages into a summary by {by}; "
+        f"the conversation is now {len(session.messages)} messages. See /context."
+    ), session.id
 
 
 async def _sessions(
     service: AgentService, state: FolderState, args: str, hint: str | None
-) -> tuple[str, str | None]:
+) -> Reply:
     rows = operations.list_sessions(service, state.root.uri)
     if not rows:
         return "No sessions yet in this folder.", None
-    return "\n".join(
-        f"{r['id']}  {r['turns']:>3} turns  {r['updated']}  {r['title']}" for r in rows[:50]
-    ), None
+    current = service.store.current(state.root.uri)
+    lines = [
+        f"{'*' if r['id'] == current else ' '} {r['id']}  {r['turns']:>3} turns  "
+        f"{r['updated'][:19]}  {r['title'] or '(untitled)'}"
+        for r in rows[:50]
+    ]
+    more = f"\n({len(rows) - 50} older sessions not shown)" if len(rows) > 50 else ""
+    return "\n".join(lines) + more + "\n(* current; /resume ID to switch)", None
 
 
-async def _resume(
-    service: AgentService, state: FolderState, args: str, hint: str | None
-) -> tuple[str, str | None]:
+async def _resume(service: AgentService, state: FolderState, args: str, hint: str | None) -> Reply:
     if not args:
         return "Usage: /resume SESSION_ID (see /sessions)", None
+    _refuse_while_running(state)
     result = operations.resume_session(service, args.split()[0])
     return f"Resumed session {result['session']} ({result['turns']} turns).", result["session"]
 
 
-async def _undo(
-    service: AgentService, state: FolderState, args: str, hint: str | None
-) -> tuple[str, str | None]:
-    result = await operations.undo_turn(service, _session_id(service, state, hint), None)
+async def _undo(service: AgentService, state: FolderState, args: str, hint: str | None) -> Reply:
+    _refuse_while_running(state)
+    session = _session(service, state, hint)
+    if session is None:
+        return "Nothing to undo: no session in this folder yet.", None
+    result = await operations.undo_turn(service, session.id, None)
     return f"Undid turn {result['turn']} ({len(result['files'])} files).", result["session"]
 
 
-async def _export(
-    service: AgentService, state: FolderState, args: str, hint: str | None
-) -> tuple[str, str | None]:
-    session_id = _session_id(service, state, hint)
-    if not session_id:
+async def _export(service: AgentService, state: FolderState, args: str, hint: str | None) -> Reply:
+    session = _session(service, state, hint)
+    if session is None:
         return "No session to export.", None
-    return operations.export_session(service, session_id)["markdown"], session_id
+    return operations.export_session(service, session.id)["markdown"], session.id
 
 
-_HANDLERS: dict[str, Callable[..., Awaitable[tuple[str, str | None]]]] = {
+def _refuse_while_running(state: FolderState) -> None:
+    if state.running is not None or state.lock.locked():
+        raise ServiceError("a turn is running in this folder; wait for it or cancel it first")
+
+
+_HANDLERS: dict[str, Callable[[AgentService, FolderState, str, str | None], Awaitable[Reply]]] = {
     "help": _help,
     "context": _context,
     "tools": _tools,
@@ -296,3 +309,7 @@ _HANDLERS: dict[str, Callable[..., Awaitable[tuple[str, str | None]]]] = {
     "undo": _undo,
     "export": _export,
 }
+
+
+def command_names() -> list[str]:
+    return list(HELP)

@@ -76,11 +76,12 @@ def _message(message: Mapping[str, Any], tool_names: dict[str, str]) -> list[str
 def _turn_end(record: Mapping[str, Any]) -> str:
     parts = [f"stop reason `{_one_line(record.get('stopReason')) or 'unknown'}`"]
     usage = record.get("usage")
-    if isinstance(usage, Mapping) and usage.get("prompt_tokens") is not None:
-        parts.append(
-            f"{usage.get('prompt_tokens')} prompt + {usage.get('completion_tokens', 0)} "
-            "completion tokens"
-        )
+    if isinstance(usage, Mapping):
+        # Turn records carry the wire form (promptTokens); older files the OpenAI form.
+        prompt = usage.get("promptTokens", usage.get("prompt_tokens"))
+        completion = usage.get("completionTokens", usage.get("completion_tokens", 0))
+        if prompt is not None:
+            parts.append(f"{prompt} prompt + {completion} completion tokens")
     edits = record.get("edits")
     if isinstance(edits, list) and edits:
         parts.append(f"{len(edits)} edit(s)")

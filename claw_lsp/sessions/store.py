@@ -2,33 +2,56 @@
 
 Layout: `<state_dir>/folders/<folder key>/sessions/<id>.jsonl` and `.../index.json`.
 Storage failures never escape `append`: history is a convenience, the agent must keep working.
+Record encoding lives in records.py, the index file in index.py.
 """
 
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
-import re
-import secrets
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
-from claw_lsp.secrets import REDACTED, redact
+from claw_lsp.sessions.index import (
+    TEMP_PREFIX,
+    add_entry,
+    index_entry,
+    index_lock,
+    read_index,
+    set_current_entry,
+    write_atomic,
+)
+from claw_lsp.sessions.records import (
+    SESSION_ID_PATTERN,
+    canonical_folder,
+    encode_record,
+    first_user_text,
+    folder_key,
+    fsync_dir,
+    header_record,
+    make_title,
+    new_session_id,
+    parse_record,
+    timestamp,
+    validate_session_id,
+    write_all,
+)
 
-FORMAT_VERSION = 1
-TEMP_PREFIX = ".claw-tmp-"
-TITLE_MAX_CHARS = 80
-_SESSION_ID = re.compile(r"^[A-Za-z0-9._-]{1,80}$")
-# Dict keys whose string values are credentials even when the value alone matches no pattern.
-_SECRET_KEY = re.compile(r"(?i)api[_-]?key|apikey|access[_-]?token|secret|password|authorization")
+__all__ = [
+    "LoadedSession",
+    "SessionInfo",
+    "SessionNotFoundError",
+    "SessionStore",
+    "folder_key",
+    "make_title",
+    "validate_session_id",
+]
 
 
 class SessionNotFoundError(ValueError):
@@ -50,129 +73,6 @@ class LoadedSession:
     header: dict[str, Any]
     records: list[dict[str, Any]]
     skipped: int  # torn, invalid or unknown-version lines
-
-
-def validate_session_id(session_id: str) -> str:
-    """Ids from outside name files: reject anything that could leave the sessions folder."""
-    if not isinstance(session_id, str) or not _SESSION_ID.match(session_id):
-        raise ValueError("invalid session id")
-    if session_id in (".", ".."):
-        raise ValueError("invalid session id")
-    return session_id
-
-
-def new_session_id() -> str:
-    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(4)}"
-
-
-def canonical_folder(folder_uri: str, canonical_path: Path | None = None) -> str | None:
-    """The real path of a file: folder (what the key hashes), or None for other URI schemes."""
-    try:
-        if canonical_path is not None:
-            return os.path.realpath(canonical_path)
-        parsed = urlparse(folder_uri)
-        if parsed.scheme == "file" and parsed.netloc in ("", "localhost"):
-            return os.path.realpath(unquote(parsed.path))
-    except ValueError:  # e.g. an encoded NUL byte
-        pass
-    return None
-
-
-def folder_key(folder_uri: str, canonical_path: Path | None = None) -> str:
-    canonical = canonical_folder(folder_uri, canonical_path)
-    identity = canonical if canonical is not None else folder_uri
-    base = PurePosixPath(canonical or unquote(urlparse(folder_uri).path)).name
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", base).strip("-.")[:40] or "folder"
-    digest = hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-    return f"{slug}-{digest}"
-
-
-def _timestamp(moment: datetime | None = None) -> str:
-    return (moment or datetime.now(UTC)).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def _header(session_id: str, folder_uri: str, title: str = "") -> dict[str, Any]:
-    header = {"type": "header", "version": FORMAT_VERSION, "id": session_id}
-    return header | {"folderUri": folder_uri, "created": _timestamp(), "title": title}
-
-
-def _scrub(value: Any) -> Any:
-    """Redact every string before serialising, so JSON escaping cannot hide a secret."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, Mapping):
-        return {
-            str(k): REDACTED
-            if isinstance(v, str) and v and _SECRET_KEY.search(str(k))
-            else _scrub(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [_scrub(item) for item in value]
-    return value
-
-
-def _json_line(scrubbed: Any, *, ensure_ascii: bool) -> str:
-    line = json.dumps(scrubbed, ensure_ascii=ensure_ascii, default=str)
-    redacted = redact(line)
-    if redacted != line:
-        try:
-            json.loads(redacted)
-            line = redacted
-        except ValueError:
-            pass  # the redaction cut through an escape; values were already scrubbed one by one
-    return line + "\n"
-
-
-def encode_record(record: Mapping[str, Any]) -> bytes:
-    scrubbed = _scrub(record)
-    try:
-        return _json_line(scrubbed, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates: let JSON escape them
-        return _json_line(scrubbed, ensure_ascii=True).encode("ascii")
-
-
-def _parse_record(raw: bytes) -> dict[str, Any] | None:
-    try:
-        record = json.loads(raw)
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(record, dict) or not isinstance(record.get("type"), str):
-        return None
-    if record["type"] == "header" and record.get("version") != FORMAT_VERSION:
-        return None
-    return record
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _first_user_text(record: Mapping[str, Any]) -> str | None:
-    message = record.get("message")
-    if record.get("type") != "message" or not isinstance(message, dict):
-        return None
-    content = message.get("content") if message.get("role") == "user" else None
-    if isinstance(content, list):
-        content = " ".join(
-            str(p.get("text")) for p in content if isinstance(p, dict) and p.get("text")
-        )
-    return content if isinstance(content, str) else None
-
-
-def make_title(text: str) -> str:
-    first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    return redact(first_line)[:TITLE_MAX_CHARS].rstrip()
 
 
 class SessionStore:
@@ -241,14 +141,14 @@ class SessionStore:
             elif os.pread(fd, 1, size - 1) != b"\n":
                 prefix = b"\n"  # keep a torn line left by a crash apart from the new records
             try:
-                _write_all(fd, prefix + payload)
+                write_all(fd, prefix + payload)
                 os.fsync(fd)
             except OSError:
                 with suppress(OSError):  # leave no half-written record behind (SF-03)
                     os.ftruncate(fd, size)
                 raise
             if size == 0:
-                _fsync_dir(path.parent)
+                fsync_dir(path.parent)
         finally:
             os.close(fd)  # also releases the flock
         self._pending_headers.pop(path, None)
@@ -261,11 +161,12 @@ class SessionStore:
         while (folder_dir / "sessions" / f"{session_id}.jsonl").exists():
             session_id = new_session_id()
         path = self.session_path(folder_uri, session_id)
-        header = self._pending_headers[path] = _header(session_id, folder_uri, make_title(title))
+        header = header_record(session_id, folder_uri, make_title(title))
+        self._pending_headers[path] = header
 
         def write() -> None:
             self._write_lines(path, b"", header)
-            self._update_index(folder_uri, _add_entry(session_id, header, turns=0))
+            self._update_index(folder_uri, add_entry(session_id, header, turns=0))
 
         self._guarded(write, proves_recovery=True)
         return session_id
@@ -281,11 +182,11 @@ class SessionStore:
             return True
         payload = b"".join(encode_record(record) for record in records)
         new_turns = sum(1 for record in records if record["type"] == "turn")
-        header = self._pending_headers.get(path) or _header(session_id, folder_uri)
+        header = self._pending_headers.get(path) or header_record(session_id, folder_uri)
 
         def update(index: dict[str, Any]) -> None:
-            entry = index["sessions"].setdefault(session_id, _entry(header))
-            entry["updated"] = _timestamp()
+            entry = index["sessions"].setdefault(session_id, index_entry(header))
+            entry["updated"] = timestamp()
             entry["turns"] = int(entry.get("turns") or 0) + new_turns
 
         if not self._guarded(
@@ -306,7 +207,7 @@ class SessionStore:
         records: list[dict[str, Any]] = []
         skipped = 0
         for raw in data.split(b"\n"):
-            record = _parse_record(raw) if raw.strip() else {}
+            record = parse_record(raw) if raw.strip() else {}
             if record is None:
                 skipped += 1
             elif not record:
@@ -318,7 +219,12 @@ class SessionStore:
             else:
                 skipped += 1  # a second header is not something we wrote
         if header is None:
-            header = _header(session_id, folder_uri) | {"created": ""}
+            header = header_record(session_id, folder_uri) | {"created": ""}
+        if not header.get("title"):
+            # The title is set after the header is written (first prompt): it lives in the index.
+            entry = (read_index(self._folder(folder_uri)) or {}).get("sessions", {})
+            title = (entry.get(session_id) or {}).get("title")
+            header = header | ({"title": title} if isinstance(title, str) and title else {})
         return LoadedSession(header=header, records=records, skipped=skipped)
 
     def fork(self, folder_uri: str, session_id: str, upto_turn: int | None = None) -> str:
@@ -337,14 +243,14 @@ class SessionStore:
             if not past_cutoff:
                 copied.append(record)
         new_id = new_session_id()
-        header = _header(new_id, folder_uri, str(source.header.get("title") or ""))
+        header = header_record(new_id, folder_uri, str(source.header.get("title") or ""))
         cut = upto_turn if upto_turn is not None else last_turn
         header["forkedFrom"] = {"session": session_id, "turn": cut}
         turns = sum(1 for record in copied if record["type"] == "turn")
         path = self.session_path(folder_uri, new_id)
         try:
             self._write_lines(path, b"".join(map(encode_record, copied)), header)
-            self._update_index(folder_uri, _add_entry(new_id, header, turns=turns))
+            self._update_index(folder_uri, add_entry(new_id, header, turns=turns))
         except OSError as error:
             self._report_failure(error)
             raise
@@ -384,7 +290,7 @@ class SessionStore:
         # A session whose header the disk refused so far still exists for this process.
         if not path.exists() and path not in self._pending_headers:
             raise SessionNotFoundError("no such session")
-        self._guarded(lambda: self._update_index(folder_uri, _set_current(session_id)))
+        self._guarded(lambda: self._update_index(folder_uri, set_current_entry(session_id)))
 
     def current(self, folder_uri: str) -> str | None:
         session_id = self._read_or_rebuild(folder_uri).get("current")
@@ -417,7 +323,7 @@ class SessionStore:
                 stale = [p for p in folder_dir.iterdir() if p.name.startswith(TEMP_PREFIX)]
                 if stale:
                     # Temp files are only written under index.lock; holding it means none is live.
-                    with _index_lock(folder_dir):
+                    with index_lock(folder_dir):
                         for path in stale:
                             path.unlink(missing_ok=True)
 
@@ -425,20 +331,20 @@ class SessionStore:
         """Read-modify-write under index.lock so two servers never lose each other's updates."""
         folder_dir = self._folder(folder_uri)
         self._ensure_dirs(folder_dir)
-        with _index_lock(folder_dir):
-            index = _read_index(folder_dir) or self._rebuild_index(folder_uri)
+        with index_lock(folder_dir):
+            index = read_index(folder_dir) or self._rebuild_index(folder_uri)
             mutate(index)
-            _write_atomic(folder_dir / "index.json", json.dumps(index, indent=1).encode())
+            write_atomic(folder_dir / "index.json", json.dumps(index, indent=1).encode())
 
     def _read_or_rebuild(self, folder_uri: str) -> dict[str, Any]:
         folder_dir = self._folder(folder_uri)
         if not folder_dir.is_dir():
             return {}
-        index = _read_index(folder_dir)
+        index = read_index(folder_dir)
         if index is None:
             try:
                 self._update_index(folder_uri, lambda index: None)
-                index = _read_index(folder_dir)
+                index = read_index(folder_dir)
             except OSError:
                 pass
         return index or self._rebuild_index(folder_uri)
@@ -448,85 +354,19 @@ class SessionStore:
         folder_dir = self._folder(folder_uri)
         sessions: dict[str, Any] = {}
         for path in sorted((folder_dir / "sessions").glob("*.jsonl")):
-            loaded = self.load(folder_uri, path.stem) if _SESSION_ID.match(path.stem) else None
+            if not SESSION_ID_PATTERN.match(path.stem):
+                continue
+            loaded = self.load(folder_uri, path.stem)
             if loaded is None:
                 continue
-            entry = sessions[path.stem] = _entry(loaded.header)
+            entry = sessions[path.stem] = index_entry(loaded.header)
             if not entry["title"]:
                 entry["title"] = make_title(
-                    next(filter(None, map(_first_user_text, loaded.records)), "")
+                    next(filter(None, map(first_user_text, loaded.records)), "")
                 )
             entry["turns"] = sum(1 for record in loaded.records if record["type"] == "turn")
             with suppress(OSError):
-                entry["updated"] = _timestamp(datetime.fromtimestamp(path.stat().st_mtime, UTC))
+                entry["updated"] = timestamp(datetime.fromtimestamp(path.stat().st_mtime, UTC))
         canonical = self._folders[folder_uri][1]
         identity = {"folderUri": folder_uri, "canonicalPath": canonical}
         return identity | {"current": None, "sessions": sessions}
-
-
-def _entry(header: Mapping[str, Any]) -> dict[str, Any]:
-    created = str(header.get("created") or "")
-    entry = {"title": str(header.get("title") or ""), "created": created, "updated": created}
-    forked = header.get("forkedFrom")
-    if isinstance(forked, dict) and isinstance(forked.get("session"), str):
-        entry["forkedFrom"] = forked["session"]
-    return entry | {"turns": 0}
-
-
-def _add_entry(
-    session_id: str, header: Mapping[str, Any], *, turns: int
-) -> Callable[[dict[str, Any]], None]:
-    """A new session enters the index and becomes the folder's current one."""
-
-    def update(index: dict[str, Any]) -> None:
-        index["sessions"][session_id] = _entry(header) | {"turns": turns}
-        index["current"] = session_id
-
-    return update
-
-
-def _set_current(session_id: str) -> Callable[[dict[str, Any]], None]:
-    def update(index: dict[str, Any]) -> None:
-        index["current"] = session_id
-
-    return update
-
-
-@contextmanager
-def _index_lock(folder_dir: Path) -> Iterator[None]:
-    fd = os.open(folder_dir / "index.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
-
-
-def _read_index(folder_dir: Path) -> dict[str, Any] | None:
-    """The index if it is present and well-formed, else None (the caller rebuilds it)."""
-    try:
-        index = json.loads((folder_dir / "index.json").read_bytes())
-    except (OSError, ValueError, RecursionError):
-        return None
-    if not isinstance(index, dict) or not isinstance(index.get("sessions"), dict):
-        return None
-    if not all(isinstance(entry, dict) for entry in index["sessions"].values()):
-        return None
-    return index if isinstance(index.get("current"), str | None) else None
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """temp + fsync + rename + directory fsync: readers see the old or the new file, never half."""
-    temp = path.with_name(f"{TEMP_PREFIX}{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-    try:
-        try:
-            _write_all(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
