@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from claw_lsp import __version__
 from claw_lsp.config import Settings
 from claw_lsp.llm.base import BackendError
-from claw_lsp.llm.probe import ProbeCache, format_report
+from claw_lsp.llm.probe import format_report
 from claw_lsp.llm.provider import EMBEDDED_NOTE, ModelProvider
+from claw_lsp.llm.text_mode import choose_tool_mode
 from claw_lsp.permissions.sandbox import probe_sandbox
-
-_probes = ProbeCache()
 
 
 async def run_doctor(settings: Settings, models: ModelProvider) -> dict[str, Any]:
@@ -36,7 +36,27 @@ async def run_doctor(settings: Settings, models: ModelProvider) -> dict[str, Any
         return {"text": "\n".join(lines), "report": report, "ok": False}
     if not settings.base_url:
         lines.append(f"Backend: {EMBEDDED_NOTE}")
-    probe = await _probes.get(base_url, settings.api_key, model)
+    # Cached per backend in the provider: a second doctor (or /status) costs no model call.
+    probe = await models.probe(base_url, settings.api_key, model)
+    n_ctx = models.embedded_context_window(base_url)
+    if probe.context_window is None and n_ctx is not None:
+        probe = replace(
+            probe, context_window=n_ctx, context_source="n_ctx claw_lsp started it with"
+        )
     lines.append(format_report(probe))
     report["backend"] = probe.to_dict()
-    return {"text": "\n".join(lines), "report": report, "ok": bool(probe.reachable)}
+    configured = str(getattr(settings, "tool_mode", "auto"))
+    # A connection already made keeps its mode (a byte-stable prompt); new ones follow the probe.
+    mode = models.active_tool_mode(base_url, model) or choose_tool_mode(
+        configured, probe.tool_calls
+    )
+    report["toolMode"] = {"configured": configured, "effective": mode}
+    lines.append(
+        f"Tool mode: {mode} (toolMode {configured}): "
+        + (
+            "tools are described in the system prompt and parsed from the reply"
+            if mode == "text"
+            else "tools are sent as native OpenAI tool definitions"
+        )
+    )
+    return {"text": "\n".join(lines), "report": report, "ok": probe.reachable and not probe.error}

@@ -11,6 +11,7 @@ from claw_lsp.agent.history import wire_message
 from claw_lsp.agent.ports import EventSink
 from claw_lsp.llm.arguments import parse_arguments, sanitize_for_history
 from claw_lsp.llm.base import BackendError, ChatModel, ChatRequest, ModelReply, RawToolCall, Usage
+from claw_lsp.llm.text_mode import text_mode_messages, text_mode_system_prompt
 from claw_lsp.llm.toolcall_text import extract_text_tool_calls
 from claw_lsp.tools.orchestrator import Orchestrator
 
@@ -50,16 +51,11 @@ async def run_turn(inputs: TurnInputs) -> TurnOutcome:
     outcome = TurnOutcome("done")
     started = time.monotonic()
     compacted = False
+    wire = _WireForm(inputs)
     for _ in range(inputs.max_steps):
         if time.monotonic() - started > inputs.deadline_s:
             return _stop(outcome, "maxTurns", "the turn reached its time limit")
-        request = ChatRequest(
-            [
-                {"role": "system", "content": inputs.system_prompt},
-                *(wire_message(m) for m in inputs.messages),
-            ],
-            inputs.tools,
-        )
+        request = wire.request(inputs.messages)
         try:
             reply = await inputs.model.complete(
                 request,
@@ -79,9 +75,11 @@ async def run_turn(inputs: TurnInputs) -> TurnOutcome:
                 outcome.text += exc.partial_text
             return _stop(outcome, "error", str(exc))
         outcome.usage.add(reply.usage)
-        calls = _tool_calls(reply, inputs)
-        outcome.text = _visible_text(reply, calls)
-        if reply.finish_reason == "length" and calls:
+        calls = _tool_calls(reply, inputs, wire)
+        outcome.text = _visible_text(reply, calls, wire)
+        if reply.finish_reason == "length" and (calls or wire.has_open_text_call(reply.text)):
+            # BF-14: a call cut off by the token limit (or one that parsed only after the
+            # missing-brace repair) is never run; the model is asked to retry smaller.
             _append(inputs, {"role": "assistant", "content": reply.text})
             _append(inputs, {"role": "user", "content": TRUNCATED_CALL_NOTE})
             continue
@@ -114,28 +112,74 @@ def _append(inputs: TurnInputs, message: dict[str, Any]) -> None:
     inputs.record(message)
 
 
-def _tool_calls(reply: ModelReply, inputs: TurnInputs) -> list[RawToolCall]:
+class _WireForm:
+    """How this model is talked to: native tools, or tools described in the prompt (text)."""
+
+    def __init__(self, inputs: TurnInputs) -> None:
+        self.text_mode = getattr(inputs.model, "tool_mode", "native") == "text"
+        # name -> OpenAI tool definition: lets the text parser type XML values by schema.
+        self.schemas: dict[str, Any] = {
+            tool["function"]["name"]: tool
+            for tool in inputs.tools
+            if isinstance(tool.get("function"), dict)
+            and tool["function"].get("name") in inputs.tool_names
+        }
+        for name in inputs.tool_names:
+            self.schemas.setdefault(name, None)
+        self.parse_text = self.text_mode or inputs.text_tool_calls
+        self.system_prompt = (
+            text_mode_system_prompt(inputs.system_prompt, inputs.tools)
+            if self.text_mode
+            else inputs.system_prompt
+        )
+        self.tools = [] if self.text_mode else inputs.tools
+
+    def request(self, messages: list[dict[str, Any]]) -> ChatRequest:
+        history = [wire_message(m) for m in messages]
+        if self.text_mode:
+            history = text_mode_messages(history)
+        system = {"role": "system", "content": self.system_prompt}
+        return ChatRequest([system, *history], self.tools)
+
+    def has_open_text_call(self, text: str) -> bool:
+        if not self.parse_text:
+            return False
+        return any(text.rfind(o) > text.rfind(c) for o, c in _CALL_MARKUP)
+
+
+_CALL_MARKUP = (("<tool_call>", "</tool_call>"), ("<function=", "</function>"))
+
+
+def _tool_calls(reply: ModelReply, inputs: TurnInputs, wire: _WireForm) -> list[RawToolCall]:
     calls = list(reply.tool_calls)
-    if not calls and inputs.text_tool_calls and reply.text:
-        _, found = extract_text_tool_calls(reply.text, inputs.tool_names)
+    if not calls and wire.parse_text and reply.text:
+        _, found = extract_text_tool_calls(reply.text, wire.schemas)
         calls = [
-            RawToolCall(id="", name=c.name, arguments=c.arguments.value or {}, from_text=True)
+            RawToolCall(id="", name=c.name, arguments=c.arguments.value, from_text=True)
             if c.arguments.value is not None
             else RawToolCall(id="", name=c.name, arguments=c.raw, from_text=True)
             for c in found
         ]
-    # Ids must be unique and present: some servers send none, or the same one twice.
-    used: set[str] = set()
+    # Ids must be present and unique across the conversation: some servers send none, the
+    # same one twice, or restart at call_0 on every reply.
+    used = {
+        str(call.get("id"))
+        for message in inputs.messages
+        for call in message.get("tool_calls") or []
+        if isinstance(call, dict)
+    }
     for n, call in enumerate(calls):
         if not call.id or call.id in used:
-            call.id = f"call_{n}_{len(inputs.messages)}"
+            call.id = f"call_{len(inputs.messages)}_{n}"
+            while call.id in used:
+                call.id += "_"
         used.add(call.id)
     return calls
 
 
-def _visible_text(reply: ModelReply, calls: list[RawToolCall]) -> str:
+def _visible_text(reply: ModelReply, calls: list[RawToolCall], wire: _WireForm) -> str:
     if calls and all(c.from_text for c in calls):
-        visible, _ = extract_text_tool_calls(reply.text, {c.name for c in calls})
+        visible, _ = extract_text_tool_calls(reply.text, wire.schemas)
         return visible.strip()
     return reply.text
 

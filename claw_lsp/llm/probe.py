@@ -11,14 +11,26 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import openai
 
 from claw_lsp.llm.arguments import parse_arguments
+from claw_lsp.llm.backend_facts import (
+    MAX_LISTED_IN_WARNING,
+    OLLAMA_NUM_CTX_ADVICE,
+    SMALL_CONTEXT,
+    ProbeReport,
+    context_window_from_entry,
+    format_report,
+    guess_backend_kind,
+    ollama_num_ctx,
+    prefix_cache_statement,
+    redacted,
+)
 from claw_lsp.llm.toolcall_text import extract_text_tool_calls
-from claw_lsp.secrets import redact
+
+__all__ = ["ProbeCache", "ProbeReport", "format_report", "probe_backend"]
 
 PROBE_TOOL_NAME = "get_weather"
 PROBE_TOOL: dict[str, Any] = {
@@ -38,106 +50,7 @@ PROBE_MESSAGES: list[dict[str, Any]] = [
     {"role": "user", "content": "What is the weather in Paris? Call get_weather."},
 ]
 FORCED_CHOICE: dict[str, Any] = {"type": "function", "function": {"name": PROBE_TOOL_NAME}}
-# Below this an agent's system prompt, tools and one file already overflow.
-_SMALL_CONTEXT = 16_384
-_MAX_LISTED_IN_WARNING = 10
 _ERROR_BODY_CHARS = 300
-
-
-OLLAMA_NUM_CTX_ADVICE = (
-    "Raise it with `OLLAMA_CONTEXT_LENGTH=32768 ollama serve`, or a Modelfile (`FROM <model>` and "
-    "`PARAMETER num_ctx 32768`, then `ollama create <name> -f Modelfile`); the OpenAI-compatible "
-    "endpoint cannot set num_ctx per request."
-)
-_CONTEXT_FIELDS = ("max_model_len", "context_length", "context_window", "max_context_length")
-_PREFIX_CACHE_BY_KIND = {
-    "vllm": "likely if vLLM runs with prefix caching (on by default in its V1 engine)",
-    "llama.cpp": "likely: llama.cpp reuses the KV cache of the prefix shared with the previous "
-    "request",
-    "ollama": "likely while the model stays loaded (keep_alive) and num_ctx does not change",
-    "openai": "automatic for prompts of 1024 tokens or more",
-    "litellm": "depends on the backend behind the proxy; hits need the same replica per session",
-    "unknown": "unknown for this backend",
-}
-
-
-def guess_backend_kind(entries: list[dict[str, Any]], headers: dict[str, str], url: str) -> str:
-    """The server kind, from what /v1/models says about itself."""
-    if any(name.lower().startswith("x-litellm") for name in headers):
-        return "litellm"
-    owners = {str(entry.get("owned_by", "")).lower() for entry in entries}
-    if "vllm" in owners or any("max_model_len" in entry for entry in entries):
-        return "vllm"
-    # llama-server says "llamacpp" and adds meta; llama-cpp-python's server says "me".
-    if owners & {"llamacpp", "me"} or any(isinstance(e.get("meta"), dict) for e in entries):
-        return "llama.cpp"
-    if owners & {"library", "ollama"}:
-        return "ollama"
-    if "api.openai.com" in url or owners & {"openai", "system", "openai-internal"}:
-        return "openai"
-    return "unknown"
-
-
-def context_window_from_entry(entry: dict[str, Any]) -> tuple[int, str] | None:
-    for name in _CONTEXT_FIELDS:
-        value = entry.get(name)
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-            return value, f"{name} from /v1/models"
-    meta = entry.get("meta")
-    if isinstance(meta, dict) and isinstance(meta.get("n_ctx_train"), int):
-        return meta["n_ctx_train"], "meta.n_ctx_train from /v1/models (training length)"
-    return None
-
-
-def ollama_num_ctx(shown: Any) -> tuple[int | None, int | None]:
-    """(num_ctx set for the model, the model's maximum) from an /api/show reply."""
-    if not isinstance(shown, dict):
-        return None, None
-    num_ctx = None
-    for line in str(shown.get("parameters") or "").splitlines():
-        name, _, value = line.strip().partition(" ")
-        if name == "num_ctx" and value.strip().isdigit():
-            num_ctx = int(value.strip())
-    model_info = shown.get("model_info")
-    model_max = next(
-        (v for k, v in model_info.items() if k.endswith(".context_length") and isinstance(v, int)),
-        None,
-    ) if isinstance(model_info, dict) else None  # fmt: skip
-    return num_ctx, model_max
-
-
-def prefix_cache_statement(kind: str, cached_tokens: int | None, prompt_tokens: int | None) -> str:
-    """Short and honest: what the kind suggests, plus what the repeated probe request showed."""
-    if cached_tokens:
-        of = f" of {prompt_tokens}" if prompt_tokens else ""
-        return f"hit observed: {cached_tokens}{of} prompt tokens of a repeated request were cached"
-    statement = _PREFIX_CACHE_BY_KIND.get(kind, _PREFIX_CACHE_BY_KIND["unknown"])
-    if cached_tokens == 0:
-        statement += "; the repeated probe request reported 0 cached tokens"
-    return statement + "; claw_lsp keeps the prompt prefix byte-stable to help it"
-
-
-@dataclass
-class ProbeReport:
-    base_url: str
-    model: str
-    reachable: bool = False
-    error: str | None = None
-    models: list[str] = field(default_factory=list)
-    model_listed: bool | None = None
-    backend_kind: str = "unknown"
-    tool_calls: str = "skipped"  # structured | text | none | error | skipped
-    streaming_tool_deltas: bool | None = None
-    context_window: int | None = None
-    context_source: str | None = None
-    prefix_cache: str = "unknown"
-    warnings: list[str] = field(default_factory=list)
-    duration_s: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["duration_s"] = round(self.duration_s, 3)
-        return out
 
 
 def describe_error(exc: BaseException, base_url: str, timeout_s: float) -> str:
@@ -200,7 +113,7 @@ class _Probe:
         listed = {report.model, f"{report.model}:latest"} & set(report.models)
         report.model_listed = bool(listed) if report.models else None
         if report.model_listed is False:
-            shown = ", ".join(report.models[:_MAX_LISTED_IN_WARNING])
+            shown = ", ".join(report.models[:MAX_LISTED_IN_WARNING])
             report.warnings.append(f"model {report.model!r} is not listed; available: {shown}")
         return entries, dict(raw.headers)
 
@@ -243,7 +156,7 @@ class _Probe:
         num_ctx, model_max = ollama_num_ctx(shown)
         if num_ctx is not None:
             report.context_window, report.context_source = num_ctx, "ollama /api/show num_ctx"
-        if num_ctx is None or num_ctx < _SMALL_CONTEXT:
+        if num_ctx is None or num_ctx < SMALL_CONTEXT:
             limit = f"num_ctx is {num_ctx}" if num_ctx else "num_ctx is the server default"
             maximum = f" (the model supports {model_max})" if model_max else ""
             report.warnings.append(
@@ -388,10 +301,10 @@ class _Probe:
         report.prefix_cache = prefix_cache_statement(
             report.backend_kind, self.cached_tokens, self.first_prompt_tokens
         )
-        if report.context_window is not None and report.context_window < _SMALL_CONTEXT:
+        if report.context_window is not None and report.context_window < SMALL_CONTEXT:
             report.warnings.append(
                 f"context window {report.context_window} tokens is small for an agent "
-                f"(aim for {_SMALL_CONTEXT} or more)"
+                f"(aim for {SMALL_CONTEXT} or more)"
             )
 
 
@@ -437,50 +350,7 @@ async def probe_backend(
     if not api_key and report.error and "401" in report.error:
         report.error += " (no API key is configured)"
     report.duration_s = time.monotonic() - started
-    return _redacted(report, secrets)
-
-
-def _redacted(report: ProbeReport, secrets: list[str]) -> ProbeReport:
-    def clean(text: str) -> str:
-        return redact(text, secrets)
-
-    report.base_url = clean(report.base_url)
-    report.error = clean(report.error) if report.error is not None else None
-    report.models = [clean(name) for name in report.models]
-    report.context_source = clean(report.context_source) if report.context_source else None
-    report.prefix_cache = clean(report.prefix_cache)
-    report.warnings = [clean(warning) for warning in report.warnings]
-    return report
-
-
-def _yes_no(value: bool | None, unknown: str = "not tested") -> str:
-    return unknown if value is None else ("yes" if value else "no")
-
-
-def format_report(report: ProbeReport) -> str:
-    """Human-readable, multi-line; built only from the (already redacted) report."""
-    listed = {True: "listed", False: "NOT listed", None: "listing unavailable"}
-    lines = [
-        f"Backend: {report.base_url} ({report.backend_kind})",
-        f"  reachable: {_yes_no(report.reachable)}",
-    ]
-    if report.error:
-        lines.append(f"  error: {report.error}")
-    lines.append(f"  model: {report.model} ({listed[report.model_listed]})")
-    if report.models:
-        lines.append(f"  models: {', '.join(report.models[:_MAX_LISTED_IN_WARNING])}")
-    lines.append(f"  tool calls: {report.tool_calls}")
-    lines.append(f"  streaming tool-call deltas: {_yes_no(report.streaming_tool_deltas)}")
-    if report.context_window is not None:
-        lines.append(f"  context window: {report.context_window} ({report.context_source})")
-    else:
-        lines.append("  context window: unknown (the backend does not expose it)")
-    lines.append(f"  prefix caching: {report.prefix_cache}")
-    if report.warnings:
-        lines.append("  warnings:")
-        lines.extend(f"    - {warning}" for warning in report.warnings)
-    lines.append(f"  probe took {report.duration_s:.1f} s")
-    return "\n".join(lines)
+    return redacted(report, secrets)
 
 
 class ProbeCache:
@@ -497,14 +367,17 @@ class ProbeCache:
         digest = hashlib.sha256((api_key or "").encode()).hexdigest()[:16]
         return base_url.rstrip("/"), model, digest
 
-    async def get(self, base_url: str, api_key: str | None, model: str) -> ProbeReport:
+    async def get(
+        self, base_url: str, api_key: str | None, model: str, *, timeout_s: float | None = None
+    ) -> ProbeReport:
+        """`timeout_s` per request overrides the default, e.g. for a model running on a CPU."""
         key = self._key(base_url, api_key, model)
         task = self._probes.get(key)
         if task is None or task.cancelled():
             task = asyncio.create_task(
                 probe_backend(
                     base_url=base_url, api_key=api_key, model=model,
-                    timeout_s=self.timeout_s, round_trip=self.round_trip,
+                    timeout_s=timeout_s or self.timeout_s, round_trip=self.round_trip,
                 )
             )  # fmt: skip
             self._probes[key] = task

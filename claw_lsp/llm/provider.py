@@ -12,16 +12,23 @@ from claw_lsp.config import NO_BACKEND_MESSAGE, Settings
 from claw_lsp.llm.base import BackendError, ChatModel
 from claw_lsp.llm.embedded import EmbeddedBackend, find_embedded_model
 from claw_lsp.llm.openai_compat import OpenAICompatModel
+from claw_lsp.llm.probe import ProbeCache, ProbeReport
+from claw_lsp.llm.text_mode import choose_tool_mode
 
 EMBEDDED_NOTE = (
     "the embedded SmolLM2-135M demo model: fine for trying claw_lsp out, far too small for real "
     "work. Point claw at Ollama, vLLM or a LiteLLM proxy with OPENAI_BASE_URL / claw.baseUrl."
 )
 
+# SmolLM2 on two busy CPU cores can take well over the default 20 s for one probe request.
+EMBEDDED_PROBE_TIMEOUT_S = 90.0
+
 
 class ModelProvider:
     def __init__(self) -> None:
-        self._models: dict[tuple[str, str, str], OpenAICompatModel] = {}
+        self._models: dict[tuple[str, str, str, str], OpenAICompatModel] = {}
+        # One probe per backend per process, shared by doctor, /status and toolMode auto.
+        self.probes = ProbeCache()
         self._embedded: EmbeddedBackend | None = None
         self._discovered: dict[str, str] = {}
         self._lock = asyncio.Lock()
@@ -29,17 +36,46 @@ class ModelProvider:
     async def get(self, settings: Settings) -> ChatModel:
         async with self._lock:
             base_url, model = await self._endpoint(settings)
-            key = (base_url, model, settings.api_key or "")
+            # Settings gains toolMode / emptyStreamRetry later; until then the defaults apply.
+            configured_mode = str(getattr(settings, "tool_mode", "auto"))
+            key = (base_url, model, settings.api_key or "", configured_mode)
             if key not in self._models:
+                probed = self.probes.peek(base_url, settings.api_key, model)
                 self._models[key] = OpenAICompatModel(
                     base_url=base_url,
                     model=model,
                     api_key=settings.api_key,
                     connect_timeout=settings.connect_timeout,
                     read_timeout=settings.request_timeout,
-                    stream=bool(settings.base_url),
-                )  # the embedded server cannot stream tools
+                    stream=bool(settings.base_url),  # the embedded server cannot stream tools
+                    # The demo model rambles on 2 CPU cores: keep its answers short.
+                    extra_body=None if settings.base_url else {"max_tokens": 384},
+                    retry_empty_stream=bool(getattr(settings, "empty_stream_retry", True)),
+                    tool_mode=choose_tool_mode(
+                        configured_mode, probed.tool_calls if probed else None
+                    ),
+                )
             return self._models[key]
+
+    async def probe(self, base_url: str, api_key: str | None, model: str) -> ProbeReport:
+        """The backend's probe report, cached; the embedded model runs on the CPU: be patient."""
+        slow = self.embedded_context_window(base_url) is not None
+        timeout_s = EMBEDDED_PROBE_TIMEOUT_S if slow else None
+        return await self.probes.get(base_url, api_key, model, timeout_s=timeout_s)
+
+    def embedded_context_window(self, base_url: str) -> int | None:
+        """n_ctx of the embedded server at base_url: llama-cpp-python does not report it."""
+        embedded = self._embedded
+        if embedded is not None and embedded.base_url == base_url:
+            return embedded.n_ctx
+        return None
+
+    def active_tool_mode(self, base_url: str, model: str) -> str | None:
+        """The tool mode of a model already in use for this backend, if there is one."""
+        for (url, name, _, _), instance in self._models.items():
+            if url == base_url and name == model:
+                return instance.tool_mode
+        return None
 
     async def endpoint(self, settings: Settings) -> tuple[str, str]:
         """(base_url, model) that requests would go to; starts the embedded model if needed."""

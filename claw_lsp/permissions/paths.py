@@ -20,16 +20,29 @@ MAX_PATH_CHARS = 4096
 # First path components that stay protected below `unsafe`: version control internals, editor
 # and agent configuration (auto-approve keys live there), CI definitions.
 PROTECTED_DIRS = (".git", ".vscode", ".idea", ".claw", ".claude", ".husky")
+PROTECTED_DIRS = (*PROTECTED_DIRS, ".githooks", ".circleci")
+# Files that run code on someone else's machine or command (CI, hooks, direnv, build and
+# package scripts): an edit to them is a delayed shell command, so it asks at write tier too.
 PROTECTED_GLOBS = (
     ".github/workflows/*",
+    ".github/actions/*",
     ".gitlab-ci.yml",
+    ".travis.yml",
+    "azure-pipelines.yml",
+    "jenkinsfile",
+    "bitbucket-pipelines.yml",
     ".envrc",
     ".git",
     ".gitmodules",
-    ".circleci/*",
+    ".gitattributes",
     ".pre-commit-config.yaml",
-    "**/.git/**",
-    "**/.envrc",
+    "lefthook.yml",
+    "makefile",
+    "*/makefile",
+    "gnumakefile",
+    "package.json",
+    "*/package.json",
+    "*/.envrc",
 )
 SENSITIVE_GLOBS = (
     ".env",
@@ -52,6 +65,10 @@ SENSITIVE_GLOBS = (
     "*.keystore",
     ".htpasswd",
 )
+
+
+# Directories whose every file is a credential (a home folder opened as a workspace).
+SENSITIVE_DIRS = (".ssh", ".aws", ".gnupg", ".kube", ".azure", ".docker", ".password-store")
 
 
 class PathDenied(Exception):
@@ -163,7 +180,11 @@ class Workspace:
         check_raw_path(raw)
         if not self.roots:
             raise PathDenied("no workspace folder is open")
-        base = base if base is not None and base in self.roots else self.roots[0]
+        if base is not None and base not in self.roots:
+            # The folder this turn works in was removed by the editor: nothing falls back to
+            # another folder (PC-14).
+            raise PathDenied(f"workspace folder {base.name} is no longer open")
+        base = base if base is not None else self.roots[0]
         candidate = Path(raw)
         if not candidate.is_absolute():
             candidate = base.real_path / candidate
@@ -184,23 +205,39 @@ class Workspace:
     def resolve_uri(self, uri: str) -> ResolvedPath:
         return self.resolve(str(uri_to_path(uri)))
 
-    def protected_reason(self, target: ResolvedPath) -> str | None:
+    def protected_reason(self, target: ResolvedPath, extra: Sequence[str] = ()) -> str | None:
+        """Why `target` needs a per-change approval below unsafe (None: it does not). `extra`
+        is the user's own list (user-level settings, never the workspace's)."""
         rel = target.relative
         parts = PurePosixPath(rel).parts
         lowered = [p.lower() for p in parts]
         for name in PROTECTED_DIRS:
             if name in lowered:
                 return f"{name} is a protected location"
-        for pattern in (*PROTECTED_GLOBS, *self.extra_protected):
+        for pattern in (*PROTECTED_GLOBS, *self.extra_protected, *extra):
             if fnmatch.fnmatch(rel.lower(), pattern.lower()):
                 return f"{rel} is a protected file"
-        for directory in (*self.protected_real_dirs, *_gitdir_targets(target.root)):
+        guarded = (*self.protected_real_dirs, claw_config_dir(), *_gitdir_targets(target.root))
+        for directory in guarded:
             if target.path == directory or target.path.is_relative_to(directory):
                 return f"{rel} is inside a protected directory"
         return None
 
     def sensitive(self, target: ResolvedPath) -> bool:
-        return is_sensitive_name(target.path.name)
+        return is_sensitive_relative(target.relative)
+
+
+def claw_config_dir() -> Path:
+    """The user-level configuration directory: a workspace that contains it (a home folder
+    opened as a workspace) must not let the agent rewrite its own tier or rules."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(os.path.realpath(Path(base) / "claw-lsp"))
+
+
+def is_sensitive_relative(relative: str) -> bool:
+    """A credential-like file name, or anything inside a credential store directory."""
+    parts = [p.lower() for p in PurePosixPath(relative).parts]
+    return bool(parts) and (is_sensitive_name(parts[-1]) or any(p in SENSITIVE_DIRS for p in parts))
 
 
 def is_sensitive_name(name: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from claw_lsp.permissions.rules import PermissionRules
@@ -57,7 +58,11 @@ def decide(
     rules: PermissionRules,
     grants: SessionGrants,
     sandboxed: bool,
+    allow_unsandboxed: bool = True,
 ) -> Decision:
+    if facts.kind == "shell" and not sandboxed and not allow_unsandboxed and tier != Tier.UNSAFE:
+        # The user's policy turns the "approve an unsandboxed command" escape off entirely.
+        return Decision("deny", "no sandbox is available and allowUnsandboxed is off", None, False)
     decision = _decide(facts, tier=tier, rules=rules, grants=grants, sandboxed=sandboxed)
     if decision.action == "ask" and approvals == "deny":
         return Decision("deny", decision.reason + " (approvals are off)", None, False)
@@ -108,8 +113,6 @@ def _decide_shell(
     facts: CallFacts, tier: Tier, rules: PermissionRules, grants: SessionGrants, sandboxed: bool
 ) -> Decision:
     command = facts.command or ""
-    from pathlib import Path
-
     verdict = classify(
         command,
         cwd=Path(facts.cwd) if facts.cwd else None,

@@ -4,15 +4,17 @@ A rule is `tool` or `tool(pattern)`. Shell patterns are matched per segment of t
 command (see shell_classify), so `a && b` needs a rule for each part. File-tool patterns are
 globs over the workspace-relative path (`**` spans directories).
 
-Argument-constraining shell rules are advisory, not a security control. An allow rule such as
-`shell(curl https://api.example.com/*)` cannot stop a model from adding `-d @.env` after the URL,
-so the sandbox stays the boundary. To keep allow rules from over-granting they never apply to a
-command with a substitution or a redirection, to a segment with a `$VAR` expansion or a path
-outside the workspace, and a segment that runs code chosen by its arguments (python -c, bash -c,
-npx, sudo, env, xargs...) is allowed only by a rule that names it specifically (an exact pattern
-or at least two literal words such as `npm run test:*`), never by `shell`, `shell(*)` or
-`shell(python *)`. Deny and ask rules, by contrast, match generously: also against the command
-with its wrappers removed and against commands nested in `bash -c`, `eval` and `$(...)`.
+Argument-constraining shell rules are advisory, not a security control: the sandbox stays the
+boundary. A glob inside a word constrains only that word, so `shell(curl https://api.example.com/*)`
+allows `curl https://api.example.com/v1` but not `... -d @.env` or a second URL after it; still,
+no rule can know what every program does with its arguments. To keep allow rules from
+over-granting they never apply to a command with a substitution or a redirection, to a segment
+with a `$VAR` expansion or a path outside the workspace, and a segment that runs code chosen by
+its arguments (python -c, bash -c, npx, sudo, env, xargs, find -exec...) is allowed only by a
+rule that names it specifically (an exact pattern or at least two literal words such as
+`npm run test:*`), never by `shell`, `shell(*)` or `shell(python *)`. Deny and ask rules, by
+contrast, match generously: also against the command with its wrappers removed and against
+commands nested in `bash -c`, `eval` and `$(...)`.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
-from claw_lsp.permissions.shell_classify import Kind, Segment, ShellVerdict
+from claw_lsp.permissions.shell_classify import Kind, Risk, Segment, ShellVerdict
 
 Decision = Literal["allow", "ask", "deny"]
 
@@ -199,9 +201,16 @@ def _allow_match(rule: Rule, segment: Segment) -> bool:
     if segment.has_expansion or segment.outside_paths or not segment.argv:
         return False
     pattern_words = _shell_pattern(rule).split(" ")
-    if segment.kind in _NEEDS_SPECIFIC_RULE and not _is_specific(rule, segment):
+    if _needs_specific_rule(segment) and not _is_specific(rule, segment):
         return False
     return _match_words(pattern_words, list(segment.argv))
+
+
+def _needs_specific_rule(segment: Segment) -> bool:
+    # A reader made dangerous by its flags (`find -exec`, `find -delete`) is not the harmless
+    # program a broad rule was written for.
+    risky_reader = segment.kind == Kind.READ and segment.risk == Risk.APPROVAL
+    return segment.kind in _NEEDS_SPECIFIC_RULE or risky_reader
 
 
 def _is_specific(rule: Rule, segment: Segment) -> bool:
@@ -228,6 +237,6 @@ def _match_words(pattern: list[str], argv: list[str]) -> bool:
         return any(_match_words(rest, argv[i:]) for i in range(len(argv) + 1))
     if not argv:
         return False
-    if not rest and head.endswith("*") and fnmatch.fnmatchcase(argv[0], head):
-        return True  # `curl https://host/*`: the last word is a prefix, more arguments allowed
+    # A glob inside a word constrains that word only: `curl https://host/*` does not also allow
+    # `-d @.env` or a second URL after it; further arguments need a ` *` word or `:*`.
     return fnmatch.fnmatchcase(argv[0], head) and _match_words(rest, argv[1:])

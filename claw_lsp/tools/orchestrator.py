@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ from pydantic import ValidationError
 from claw_lsp.agent.ports import ApprovalRequest, Approver
 from claw_lsp.llm.arguments import parse_arguments
 from claw_lsp.llm.base import RawToolCall
+from claw_lsp.permissions.paths import is_sensitive_relative
 from claw_lsp.permissions.policy import CallFacts, Decision, SessionGrants, decide, display_safe
 from claw_lsp.permissions.rules import PermissionRules
 from claw_lsp.permissions.sandbox import probe_sandbox
@@ -27,6 +29,7 @@ from claw_lsp.tools.registry import ToolRegistry
 
 log = logging.getLogger(__name__)
 REPEAT_LIMIT = 4
+MAX_TOOL_CALLS_PER_TURN = 150
 
 
 @dataclass
@@ -47,6 +50,8 @@ class Orchestrator:
     approver: Approver
     grants: SessionGrants
     seen_calls: Counter[str] = field(default_factory=Counter)
+    warned_unsandboxed: bool = False
+    calls_made: int = 0
 
     async def execute(self, call: RawToolCall) -> ToolCallResult:
         tool = self.registry.get(call.name)
@@ -67,6 +72,16 @@ class Orchestrator:
             args = tool.Args.model_validate(parsed.value)
         except ValidationError as exc:
             return self._fail(call, parsed.value, _schema_message(call.name, exc))
+        self.calls_made += 1
+        if self.calls_made > MAX_TOOL_CALLS_PER_TURN:
+            result = self._fail(
+                call,
+                parsed.value,
+                f"this turn already made {MAX_TOOL_CALLS_PER_TURN} tool calls; stopping. "
+                "Summarise what you found and ask the user how to proceed.",
+            )
+            result.stop_turn = True
+            return result
         fingerprint = f"{call.name}:{json.dumps(parsed.value, sort_keys=True)}"
         self.seen_calls[fingerprint] += 1
         if self.seen_calls[fingerprint] > REPEAT_LIMIT:
@@ -81,6 +96,8 @@ class Orchestrator:
             return result
         try:
             access = tool.access(args, self.ctx)
+            if access.kind == "shell":
+                self._warn_once_if_unsandboxed()
             decision = self._decide(tool, access)
             if decision.action == "deny":
                 self.ctx.events.emit("approval", {"tool": call.name, "decision": "deny"})
@@ -101,14 +118,43 @@ class Orchestrator:
         except Exception as exc:  # a bug in a tool must not end the turn or leak a traceback
             log.exception("tool %s failed", call.name)
             return self._fail(call, parsed.value, f"{call.name} failed: {type(exc).__name__}")
+        content = redact(output.content)
+        if content != output.content or self._touches_secrets(access):
+            # SE-06: the user should know credentials may now be in the model's context.
+            self.ctx.events.emit(
+                "notice",
+                {
+                    "message": f"{call.name} may have put secrets into the model's context "
+                    "(known token patterns were redacted; other values may not be)"
+                },
+            )
         return ToolCallResult(
             call.id,
             call.name,
             output.ok,
-            cap_text(redact(output.content)),
+            cap_text(content),
             redact(output.summary),
             parsed.value,
         )
+
+    def _warn_once_if_unsandboxed(self) -> None:
+        sandbox = probe_sandbox()
+        if sandbox.available or self.warned_unsandboxed:
+            return
+        self.warned_unsandboxed = True
+        self.ctx.events.emit(
+            "notice",
+            {
+                "message": f"shell commands are NOT sandboxed ({sandbox.reason}); "
+                "every command needs your approval"
+            },
+        )
+
+    def _touches_secrets(self, access: Access) -> bool:
+        if any(self.ctx.workspace.sensitive(p) for p in access.paths):
+            return True
+        words = re.split(r"[\s'\"<>|;&()=]+", access.command or "")
+        return any(is_sensitive_relative(word) for word in words if word)
 
     def _tier(self) -> Tier:
         return self.ctx.settings().tier
@@ -121,7 +167,9 @@ class Orchestrator:
         protected = None
         if access.kind == "write":
             for target in access.paths:
-                protected = protected or self.ctx.workspace.protected_reason(target)
+                protected = protected or self.ctx.workspace.protected_reason(
+                    target, settings.protected_paths
+                )
         facts = CallFacts(
             kind=access.kind,
             tool=tool.name,
@@ -139,6 +187,7 @@ class Orchestrator:
             rules=PermissionRules.from_config(settings.permissions),
             grants=self.grants,
             sandboxed=probe_sandbox().available,
+            allow_unsandboxed=settings.allow_unsandboxed,
         )
 
     async def _ask(self, tool: Tool, access: Access, decision: Decision) -> Decision:

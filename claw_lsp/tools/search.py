@@ -12,7 +12,12 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import Field
 
-from claw_lsp.permissions.paths import PathDenied, ResolvedPath, is_sensitive_name
+from claw_lsp.permissions.paths import (
+    PathDenied,
+    ResolvedPath,
+    is_sensitive_name,
+    is_sensitive_relative,
+)
 from claw_lsp.tools.base import Access, Tool, ToolArgs, ToolContext, ToolError, ToolOutput
 
 MAX_ENTRIES = 500
@@ -189,7 +194,9 @@ class GrepTool(Tool):
             if event.get("type") != "match":
                 continue
             rel = event["data"]["path"].get("text", "")
-            if not _inside(ctx, base if base.path.is_dir() else None, rel, cwd=cwd):
+            # A single file named by the model already passed the sensitive-file approval.
+            single = not base.path.is_dir()
+            if not _inside(ctx, None if single else base, rel, cwd=cwd, approved=single):
                 continue
             total += 1
             if len(rows) < args.max_matches:
@@ -209,15 +216,20 @@ def _check_pattern(pattern: str) -> None:
 
 
 def _inside(
-    ctx: ToolContext, base: ResolvedPath | None, rel: str, *, cwd: Path | None = None
+    ctx: ToolContext,
+    base: ResolvedPath | None,
+    rel: str,
+    *,
+    cwd: Path | None = None,
+    approved: bool = False,
 ) -> bool:
     """rg does not follow links, but a listed link may still point out: drop it, and drop
     credential-like files unless the user asked for them by approval."""
     anchor = cwd if cwd is not None else (base.path if base else ctx.root.real_path)
-    if is_sensitive_name(PurePosixPath(rel).name):
+    if is_sensitive_name(PurePosixPath(rel).name) and not approved:
         return False
     try:
-        ctx.workspace.resolve(str(anchor / rel), base=ctx.root)
+        target = ctx.workspace.resolve(str(anchor / rel), base=ctx.root)
     except PathDenied:
         return False
-    return True
+    return approved or not is_sensitive_relative(target.relative)
