@@ -346,5 +346,7 @@ def test_screenshot_of_the_view_is_saved(vscode_run: dict[str, Any]) -> None:
     _scenario(vscode_run, "proposal")
     screenshot: Path = vscode_run["screenshotPath"]
     assert screenshot.exists() and screenshot.stat().st_size > 10_000
-    SCREENSHOT_TARGET.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(screenshot, SCREENSHOT_TARGET)
+    # The committed screenshot in docs/ is refreshed only on request, so runs leave the tree clean.
+    if os.environ.get("CLAW_UPDATE_SCREENSHOT"):
+        SCREENSHOT_TARGET.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(screenshot, SCREENSHOT_TARGET)
