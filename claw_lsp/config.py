@@ -53,6 +53,8 @@ _SNAKE_TO_CAMEL = {
     "approval_timeout": "approvalTimeout",
     "compact_threshold": "compactThreshold",
     "client_request_timeout": "clientRequestTimeout",
+    "tool_mode": "toolMode",
+    "empty_stream_retry": "emptyStreamRetry",
 }
 NO_BACKEND_MESSAGE = (
     "No model backend is configured. Set OPENAI_BASE_URL (and OPENAI_MODEL, OPENAI_API_KEY if "
@@ -84,6 +86,8 @@ class Settings:
     context_window: int | None = None
     compact_threshold: float = 0.8
     text_tool_calls: bool = True
+    tool_mode: Literal["native", "text", "auto"] = "auto"
+    empty_stream_retry: bool = True
     network: bool = False
     allow_unsandboxed: bool = True
     shell_timeout_max: float = 120.0
@@ -246,8 +250,11 @@ def _validate(raw: Mapping[str, Any], sources: Mapping[str, str]) -> Settings:
         values["shell_timeout_max"] = num("shellTimeoutMax", float, 1, 3600)
     if "stateDir" in raw:
         values["state_dir"] = Path(str(raw["stateDir"])).expanduser()
+    if "toolMode" in raw:
+        values["tool_mode"] = choice("toolMode", ("native", "text", "auto"))
     for key, attr in (
         ("textToolCalls", "text_tool_calls"),
+        ("emptyStreamRetry", "empty_stream_retry"),
         ("network", "network"),
         ("allowUnsandboxed", "allow_unsandboxed"),
         ("debug", "debug"),

@@ -45,7 +45,7 @@ async def run_doctor(settings: Settings, models: ModelProvider) -> dict[str, Any
         )
     lines.append(format_report(probe))
     report["backend"] = probe.to_dict()
-    configured = str(getattr(settings, "tool_mode", "auto"))
+    configured = settings.tool_mode
     # A connection already made keeps its mode (a byte-stable prompt); new ones follow the probe.
     mode = models.active_tool_mode(base_url, model) or choose_tool_mode(
         configured, probe.tool_calls

@@ -86,7 +86,7 @@ async def run_turn(inputs: TurnInputs) -> TurnOutcome:
         _append(inputs, _assistant_message(outcome.text, calls))
         if not calls:
             return outcome
-        for call in calls:
+        for position, call in enumerate(calls):
             inputs.events.emit(
                 "toolCall", {"id": call.id, "name": call.name, "arguments": _display_args(call)}
             )
@@ -97,7 +97,17 @@ async def run_turn(inputs: TurnInputs) -> TurnOutcome:
             )
             _append(inputs, {"role": "tool", "tool_call_id": call.id, "content": result.content})
             if result.stop_turn:
-                return _stop(outcome, "maxTurns", "the same tool call kept repeating")
+                # Every call needs a result, or the next request is rejected by the backend.
+                for skipped in calls[position + 1 :]:
+                    _append(
+                        inputs,
+                        {
+                            "role": "tool",
+                            "tool_call_id": skipped.id,
+                            "content": "Error: not run (the turn was stopped)",
+                        },
+                    )
+                return _stop(outcome, "maxTurns", result.summary)
     return _stop(outcome, "maxTurns", f"stopped after {inputs.max_steps} model calls (maxTurns)")
 
 

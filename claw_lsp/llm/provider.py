@@ -37,7 +37,7 @@ class ModelProvider:
         async with self._lock:
             base_url, model = await self._endpoint(settings)
             # Settings gains toolMode / emptyStreamRetry later; until then the defaults apply.
-            configured_mode = str(getattr(settings, "tool_mode", "auto"))
+            configured_mode = settings.tool_mode
             key = (base_url, model, settings.api_key or "", configured_mode)
             if key not in self._models:
                 probed = self.probes.peek(base_url, settings.api_key, model)
@@ -50,7 +50,7 @@ class ModelProvider:
                     stream=bool(settings.base_url),  # the embedded server cannot stream tools
                     # The demo model rambles on 2 CPU cores: keep its answers short.
                     extra_body=None if settings.base_url else {"max_tokens": 384},
-                    retry_empty_stream=bool(getattr(settings, "empty_stream_retry", True)),
+                    retry_empty_stream=settings.empty_stream_retry,
                     tool_mode=choose_tool_mode(
                         configured_mode, probed.tool_calls if probed else None
                     ),

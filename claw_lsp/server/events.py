@@ -11,7 +11,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from claw_lsp.protocol import EVENT_NOTIFICATION
-from claw_lsp.secrets import redact
+from claw_lsp.secrets import neutralize_markdown, redact
 
 TEXT_INTERVAL_S = 0.05
 
@@ -43,7 +43,7 @@ class LspEvents:
                 loop = asyncio.get_running_loop()
                 self._timer = loop.call_later(TEXT_INTERVAL_S, self.flush)
             return
-        self.flush()
+        self.flush(final=True)
         self._send(kind, payload)
         self._progress(kind, payload)
         if kind == "proposal":
@@ -51,14 +51,22 @@ class LspEvents:
 
             publish_proposal_hints(self.server)  # type: ignore[arg-type]
 
-    def flush(self) -> None:
+    def flush(self, final: bool = False) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         if not self._pending_text:
             return
-        delta = "".join(self._pending_text)
+        text = "".join(self._pending_text)
         self._pending_text.clear()
+        ready, held = (text, "") if final else _complete_part(text)
+        if held:
+            self._pending_text.append(held)
+            if self._timer is None:
+                self._timer = asyncio.get_running_loop().call_later(TEXT_INTERVAL_S, self.flush)
+        if not ready:
+            return
+        delta = neutralize_markdown(ready)
         self._last_flush = time.monotonic()
         self._send("text", {"delta": delta})
         self._progress_text = (self._progress_text + delta)[-200:]
@@ -95,8 +103,19 @@ class LspEvents:
             self._report(f"approval for {payload.get('tool')}: {payload.get('decision')}")
 
     def end(self, message: str) -> None:
-        self.flush()
+        self.flush(final=True)
         if self.token is not None:
             self.server.work_done_progress.end(
                 self.token, types.WorkDoneProgressEnd(message=message)
             )
+
+
+def _complete_part(text: str) -> tuple[str, str]:
+    """Split streamed text so that markup that could become a remote image (`![..](..)`, a
+    reference definition, an HTML tag) is neutralised whole: the unfinished last line is held
+    back while it contains such a start."""
+    cut = text.rfind("\n") + 1
+    tail = text[cut:]
+    if any(marker in tail for marker in ("![", "<", "[")) or tail.endswith("!"):
+        return text[:cut], tail
+    return text, ""

@@ -145,3 +145,17 @@ async def test_no_native_tools_mode_after_the_probe_finds_no_tool_calling(
     assert tool_result["role"] == "user" and "<tool_response>" in tool_result["content"]
     assert "return 'hello ' + name" in tool_result["content"]
     assert json.dumps(second).count("<tool_response>") == 1
+
+
+async def test_configured_text_mode_sends_no_native_tools(model, workspace, state_dir):
+    result, _ = await run(
+        model,
+        workspace,
+        state_dir,
+        {"text": f"Reading.\n{QWEN_XML}"},
+        {"text": "Done."},
+        toolMode="text",
+    )
+    assert result["stopReason"] == "done" and result["toolCalls"] == 1
+    first = model.chat_requests()[0]
+    assert "tools" not in first and "- read_file:" in first["messages"][0]["content"]

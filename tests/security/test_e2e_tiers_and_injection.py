@@ -285,11 +285,6 @@ async def test_pi08_the_turn_result_carries_no_remote_image(
     assert "evil.example" not in result["text"] and "remote image removed" in result["text"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="streamed claw/event text deltas are sent as the model wrote them; fix: apply "
-    "secrets.neutralize_markdown per line in server/events.py before notifying",
-)
 async def test_pi08_streamed_text_carries_no_remote_image(
     model: ScriptedModel, workspace: Path, state_dir: Path
 ) -> None:
