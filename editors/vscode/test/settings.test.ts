@@ -69,7 +69,7 @@ test("finds claw-lsp on PATH, an absolute path, or runs a configured Python with
 test("a missing server gives a message that says how to fix it", () => {
   const missing = resolveServerCommand(undefined, undefined, environment([]));
   assert.equal(missing.ok, false);
-  assert.ok(!missing.ok && /"claw-lsp" was not found/.test(missing.message) && /pipx install claw-lsp/.test(missing.message));
+  assert.ok(!missing.ok && /"claw-lsp" was not found/.test(missing.message) && /pipx install \.\/claw_lsp/.test(missing.message));
   assert.ok(!missing.ok && /claw\.server\.path/.test(missing.message));
   const badPython = resolveServerCommand(undefined, "/nope/python", environment([]));
   assert.ok(!badPython.ok && /claw\.server\.pythonPath/.test(badPython.message));

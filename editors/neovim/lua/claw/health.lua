@@ -29,7 +29,7 @@ local function check_binary()
   end
   if vim.fn.executable(exe) ~= 1 then
     health.error(('claw-lsp not found: %q is not executable'):format(exe), {
-      'Install it: pipx install claw-lsp (or pip install into a venv)',
+      'Install it from your claw_lsp checkout: pipx install ./claw_lsp (or scripts/quickstart.sh, then point vim.g.claw.cmd at .venv/bin/claw-lsp)',
       "Or point the plugin at it: vim.g.claw = { cmd = { '/path/to/claw-lsp' } }",
     })
     return false

@@ -69,7 +69,7 @@ export interface ResolveEnvironment {
 }
 
 const INSTALL_HINT =
-  'Install it with "pipx install claw-lsp" (or "pip install claw-lsp" in the Python you use), ' +
+  'Install it from your claw_lsp checkout with "pipx install ./claw_lsp" (or run scripts/quickstart.sh there, which makes .venv/bin/claw-lsp), ' +
   'or set "claw.server.path" to the claw-lsp executable, or "claw.server.pythonPath" to a Python that has claw_lsp installed.';
 
 /** Finds the server executable: `claw.server.pythonPath -m claw_lsp` when set, else `claw.server.path` (default `claw-lsp` on PATH). */
