@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from claw_lsp.agent.errors import ServiceError
 from claw_lsp.agent.history import messages_from_records, repair_history
 from claw_lsp.agent.loop import TurnInputs, TurnOutcome, run_turn
 from claw_lsp.agent.ports import Approver, Editor, EventSink
@@ -36,10 +37,6 @@ from claw_lsp.tools.registry import ToolRegistry
 
 log = logging.getLogger(__name__)
 MAX_QUEUED_TURNS = 4
-
-
-class ServiceError(Exception):
-    """A request that cannot be served; the message is user-facing."""
 
 
 @dataclass

@@ -81,14 +81,18 @@ class OpenAICompatModel:
         return reply
 
     def _kwargs(self, request: ChatRequest, stream: bool) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"model": self.model_name, "messages": list(request.messages)}
+        # History and tools travel in extra_body, which the SDK sends as is: as typed
+        # arguments they would be walked by its TypedDict transform on every request, a cost
+        # that grows with the history (issue 9). They are plain JSON already (wire_message).
+        body: dict[str, Any] = {"messages": list(request.messages)}
+        if request.tools:
+            body["tools"] = list(request.tools)
+        kwargs: dict[str, Any] = {"model": self.model_name, "messages": []}
         if stream:
             kwargs["stream"] = True
             kwargs["stream_options"] = {"include_usage": True}
-        if request.tools:
-            kwargs["tools"] = list(request.tools)
-        if self._extra_body:
-            kwargs["extra_body"] = self._extra_body
+        # The configured extra body keeps its precedence over everything else.
+        kwargs["extra_body"] = body | self._extra_body
         return kwargs
 
     async def _request(

@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from typing import Any
-
-import openai
+from typing import TYPE_CHECKING, Any
 
 from claw_lsp.llm.arguments import parse_arguments
 from claw_lsp.llm.backend_facts import (
@@ -29,6 +27,9 @@ from claw_lsp.llm.backend_facts import (
     redacted,
 )
 from claw_lsp.llm.toolcall_text import extract_text_tool_calls
+
+if TYPE_CHECKING:
+    import openai
 
 __all__ = ["ProbeCache", "ProbeReport", "format_report", "probe_backend"]
 
@@ -55,6 +56,8 @@ _ERROR_BODY_CHARS = 300
 
 def describe_error(exc: BaseException, base_url: str, timeout_s: float) -> str:
     """A short, user-facing explanation of a failed request (not yet redacted)."""
+    import openai
+
     if isinstance(exc, openai.APITimeoutError):
         return f"timed out after {timeout_s:g} s talking to {base_url}"
     if isinstance(exc, openai.APIConnectionError):
@@ -87,6 +90,8 @@ class _Probe:
 
     async def list_models(self) -> tuple[list[dict[str, Any]], dict[str, str]] | None:
         """The /models entries and response headers; None when the probe must stop here."""
+        import openai
+
         report = self.report
         try:
             raw = await self.client.models.with_raw_response.list()
@@ -119,6 +124,8 @@ class _Probe:
 
     async def _get_json(self, path: str, body: dict[str, Any] | None = None) -> Any | None:
         """GET (or POST with a body) a path beside /v1; None when it is not there."""
+        import openai
+
         url = f"{self.root_url}{path}"
         try:
             if body is None:
@@ -205,6 +212,8 @@ class _Probe:
 
     async def tool_round_trip(self) -> Any:
         """Set report.tool_calls; return the tool_choice that worked (for the stream test)."""
+        import openai
+
         report = self.report
         try:
             completion = await self._complete("auto")
@@ -248,6 +257,8 @@ class _Probe:
         return None
 
     async def _stream_has_tool_deltas(self, tool_choice: Any) -> bool:
+        import openai
+
         request: dict[str, Any] = {
             "model": self.report.model, "messages": PROBE_MESSAGES, "tools": [PROBE_TOOL],
             "tool_choice": tool_choice, "temperature": 0, "max_tokens": 128, "stream": True,
@@ -271,6 +282,8 @@ class _Probe:
 
     async def stream_tool_call(self, tool_choice: Any) -> None:
         """Stream the same request; do tool-call arguments arrive as deltas?"""
+        import openai
+
         report = self.report
         try:
             if await self._stream_has_tool_deltas(tool_choice):
@@ -317,6 +330,8 @@ async def probe_backend(
     round_trip: bool = True,
 ) -> ProbeReport:
     """Probe one backend; never raises. Every string in the result is redacted."""
+    import openai  # lazily: the slowest import, not needed to start the server
+
     started = time.monotonic()
     report = ProbeReport(base_url=base_url.rstrip("/"), model=model)
     secrets = [api_key] if api_key else []

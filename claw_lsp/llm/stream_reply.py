@@ -25,6 +25,8 @@ from claw_lsp.llm.base import BackendError, ModelReply, RawToolCall, Usage
 MAX_REPLY_CHARS = 1_000_000
 MAX_BODY_BYTES = 16_000_000
 MAX_LINE_BYTES = 4_000_000
+# Lines read between two yields to the event loop (each costs tens of microseconds).
+LINES_PER_YIELD = 64
 REPLY_CAPPED_NOTICE = f"the reply exceeded {MAX_REPLY_CHARS:,} characters; the rest was not read"
 # C0 (but tab, newline, carriage return), DEL and C1: terminal escapes and invisible junk.
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -210,11 +212,17 @@ async def read_stream(
     as a BackendError carrying the partial text; it is never replayed."""
     assembler = ReplyAssembler(on_text, on_notice)
     data: list[str] = []
+    lines_read = 0
     try:
         async for line in _lines(response.iter_bytes()):
             _feed_sse_lines(assembler, [line], data)
             if assembler.done:
                 break
+            lines_read += 1
+            if lines_read % LINES_PER_YIELD == 0:
+                # A fully buffered reply is thousands of lines with no await in between:
+                # let editor requests in (issue 9, responsiveness during bursts).
+                await asyncio.sleep(0)
         if data and not assembler.done:  # no blank line after the last event (EOF)
             assembler.feed_event("\n".join(data))
     except (asyncio.CancelledError, BackendError):

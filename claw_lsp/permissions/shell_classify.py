@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import bashlex
-
 from claw_lsp.permissions.shell_programs import (
     SHELLS,
     SYSTEM_BIN_DIRS,
@@ -125,6 +123,10 @@ def _verdict(
 
 
 def _parse_into(source: str, ctx: _Context, *, nested: bool = False) -> bool:
+    # Imported here, outside the try: ~100 ms that the server start does not need, and a
+    # missing package must fail loudly rather than read as "could not parse".
+    import bashlex
+
     try:
         trees = bashlex.parse(source)
         for tree in trees:

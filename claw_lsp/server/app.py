@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from claw_lsp import __version__
-from claw_lsp.agent.service import AgentService
 from claw_lsp.config import Settings, resolve_settings
-from claw_lsp.llm.provider import ModelProvider
 from claw_lsp.permissions.paths import Workspace
 from claw_lsp.server.approver import LspApprover
 from claw_lsp.server.editor import LspEditor
 from claw_lsp.server.events import LspEvents
 from claw_lsp.server.protocol import ClawProtocol
-from claw_lsp.sessions.store import SessionStore
+
+if TYPE_CHECKING:
+    # The agent, its tools and the model clients are most of our import time: they load
+    # after the initialize response (issue 9, cold start), see `service`.
+    from claw_lsp.agent.service import AgentService
+    from claw_lsp.llm.provider import ModelProvider
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +52,31 @@ class ClawServer(LanguageServer):
         self.claw_workspace = Workspace()
         self.editor = LspEditor(self)
         self.approver = LspApprover(self)
-        self.models = ModelProvider()
-        self.service: AgentService | None = None
+        self._models: ModelProvider | None = None
+        self._service: AgentService | None = None
+        # Set by initialize: from then on the service exists, built at first use at the latest.
+        self.service_wanted = False
+        self.on_service_built: Callable[[AgentService], None] = lambda service: None
         self.turn_events: dict[str, LspEvents] = {}
+
+    @property
+    def models(self) -> ModelProvider:
+        if self._models is None:
+            from claw_lsp.llm.provider import ModelProvider
+
+            self._models = ModelProvider()
+        return self._models
+
+    @property
+    def service(self) -> AgentService | None:
+        """None before initialize; afterwards built on first use if nothing built it yet."""
+        if self._service is None and self.service_wanted:
+            self.build_service()
+        return self._service
+
+    @service.setter
+    def service(self, service: AgentService | None) -> None:
+        self._service = service
 
     def resolve(self) -> None:
         """Recompute Settings from the layers; a bad value keeps the previous settings."""
@@ -69,10 +95,15 @@ class ClawServer(LanguageServer):
         self.approver.timeout_s = self.settings.approval_timeout
 
     def build_service(self) -> AgentService:
+        if self._service is not None:
+            return self._service
+        from claw_lsp.agent.service import AgentService
+        from claw_lsp.sessions.store import SessionStore
+
         store = SessionStore(self.settings.state_dir, on_warning=self.warn)
         store.cleanup_temp_files()
         self.claw_workspace.protected_real_dirs = (self.settings.state_dir.resolve(),)
-        self.service = AgentService(
+        self._service = AgentService(
             settings=lambda: self.settings,
             workspace=self.claw_workspace,
             editor=self.editor,
@@ -81,7 +112,8 @@ class ClawServer(LanguageServer):
             store=store,
             models=self.models,
         )
-        return self.service
+        self.on_service_built(self._service)
+        return self._service
 
     def events_for(self, session: str, turn: int) -> LspEvents:
         events = self.turn_events.get(f"{session}:{turn}")

@@ -5,22 +5,24 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 
 from claw_lsp import protocol as p
-from claw_lsp.agent import operations
-from claw_lsp.agent.service import AgentService, ServiceError
-from claw_lsp.agent.slash import parse_slash, run_slash
-from claw_lsp.context.editor_context import EditorContext, render_editor_context
+from claw_lsp.agent.errors import ServiceError
 from claw_lsp.permissions.paths import PathDenied
 from claw_lsp.permissions.tiers import Tier
 from claw_lsp.secrets import redact
 from claw_lsp.server.app import ClawServer
 from claw_lsp.server.events import LspEvents
 
+if TYPE_CHECKING:
+    from claw_lsp.agent.service import AgentService
+
+# The agent stack (operations, slash commands, context) is imported inside the handlers: it is
+# not needed to answer `initialize`, and importing it there would slow every editor start.
 log = logging.getLogger(__name__)
 Handler = Callable[[ClawServer, types.ExecuteCommandParams], Awaitable[Any]]
 
@@ -29,6 +31,12 @@ def _svc(ls: ClawServer) -> AgentService:
     if ls.service is None:
         raise JsonRpcInternalError("claw-lsp is not initialized")
     return ls.service
+
+
+def _ops() -> Any:
+    from claw_lsp.agent import operations
+
+    return operations
 
 
 def register(server: ClawServer) -> None:
@@ -62,6 +70,8 @@ async def ask(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, A
     args = p.parse_params(p.AskParams, params.arguments)
     service = _svc(ls)
     state = service.folder(args.folder, args.uri)
+    from claw_lsp.agent.slash import parse_slash, run_slash
+
     slash = parse_slash(args.prompt)
     if slash is not None:
         text, session = await run_slash(service, state, *slash, session_hint=args.session)
@@ -106,6 +116,8 @@ async def ask(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, A
 
 
 def _editor_context(ls: ClawServer, args: p.AskParams) -> str:
+    from claw_lsp.context.editor_context import EditorContext, render_editor_context
+
     ctx = EditorContext(folders=[r.name for r in ls.claw_workspace.roots])
     if args.uri:
         try:
@@ -137,17 +149,17 @@ async def cancel(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str
 
 async def sessions(ls: ClawServer, params: types.ExecuteCommandParams) -> list[dict[str, Any]]:
     args = p.parse_params(p.FolderParams, params.arguments)
-    return operations.list_sessions(_svc(ls), args.folder)
+    return _ops().list_sessions(_svc(ls), args.folder)
 
 
 async def history(ls: ClawServer, params: types.ExecuteCommandParams) -> list[dict[str, Any]]:
     args = p.parse_params(p.SessionParams, params.arguments)
-    return operations.history(_svc(ls), args.session)
+    return _ops().history(_svc(ls), args.session)
 
 
 async def undo_turn(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = p.parse_params(p.UndoParams, params.arguments)
-    return await operations.undo_turn(
+    return await _ops().undo_turn(
         _svc(ls),
         args.session,
         args.turn,
@@ -176,14 +188,14 @@ async def set_tier(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[s
 
 async def accept_proposal(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = p.parse_params(p.ProposalParams, params.arguments)
-    result = await operations.accept_proposal(_svc(ls), args.proposal)
+    result = await _ops().accept_proposal(_svc(ls), args.proposal)
     _refresh_proposal_hints(ls)
     return result
 
 
 async def reject_proposal(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = p.parse_params(p.ProposalParams, params.arguments)
-    result = operations.reject_proposal(_svc(ls), args.proposal)
+    result = _ops().reject_proposal(_svc(ls), args.proposal)
     _refresh_proposal_hints(ls)
     return result
 
@@ -202,27 +214,27 @@ def _refresh_proposal_hints(ls: ClawServer) -> None:
 
 async def new_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = p.parse_params(p.FolderParams, params.arguments)
-    return operations.new_session(_svc(ls), args.folder)
+    return _ops().new_session(_svc(ls), args.folder)
 
 
 async def resume_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = p.parse_params(p.SessionParams, params.arguments)
-    return operations.resume_session(_svc(ls), args.session)
+    return _ops().resume_session(_svc(ls), args.session)
 
 
 async def fork_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = p.parse_params(p.ForkParams, params.arguments)
-    return operations.fork_session(_svc(ls), args.session, args.turn)
+    return _ops().fork_session(_svc(ls), args.session, args.turn)
 
 
 async def export_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = p.parse_params(p.SessionParams, params.arguments)
-    return operations.export_session(_svc(ls), args.session)
+    return _ops().export_session(_svc(ls), args.session)
 
 
 async def delete_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = p.parse_params(p.SessionParams, params.arguments)
-    return operations.delete_session(_svc(ls), args.session)
+    return _ops().delete_session(_svc(ls), args.session)
 
 
 async def status(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:

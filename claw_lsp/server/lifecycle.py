@@ -7,12 +7,15 @@ import asyncio
 import logging
 import os
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
 from claw_lsp.permissions.paths import PathDenied, make_root
 from claw_lsp.server.app import ClawServer
+
+if TYPE_CHECKING:
+    from claw_lsp.agent.service import AgentService
 
 log = logging.getLogger(__name__)
 PARENT_POLL_S = 2.0
@@ -44,10 +47,11 @@ def register(server: ClawServer) -> None:
                 ls.claw_workspace.add(make_root(folder.uri, folder.name))
             except PathDenied as exc:
                 log.warning("ignoring workspace folder %s: %s", folder.uri, exc)
-        ls.build_service()
-        service = ls.service
-        assert service is not None
-        service.on_status_change = lambda state: _notify_status(ls, state)
+        ls.on_service_built = lambda service: _watch_status(ls, service)
+        # The service (and its imports) is built right after this response is sent, or by
+        # whatever needs it first: `initialize` answers without waiting for it (issue 9).
+        ls.service_wanted = True
+        asyncio.get_event_loop().call_soon(ls.build_service)
         if params.process_id:
             asyncio.get_event_loop().create_task(_watch_parent(ls, params.process_id))
 
@@ -114,6 +118,10 @@ async def _pull_configuration(ls: ClawServer) -> None:
     ls.resolve()
     if ls.config_error:
         ls.warn(f"configuration error: {ls.config_error}")
+
+
+def _watch_status(ls: ClawServer, service: AgentService) -> None:
+    service.on_status_change = lambda state: _notify_status(ls, state)
 
 
 def _notify_status(ls: ClawServer, state: Any) -> None:

@@ -54,6 +54,11 @@ __all__ = [
 ]
 
 
+# Records written at every agent step: they do not touch index.json (see `append`).
+PER_STEP_RECORD_TYPES = frozenset({"message"})
+_NOT_LISTED = object()
+
+
 class SessionNotFoundError(ValueError):
     pass
 
@@ -85,6 +90,8 @@ class SessionStore:
         self._folders: dict[str, tuple[Path, str | None]] = {}
         # Headers the disk refused; each goes out with its session's first successful append.
         self._pending_headers: dict[Path, dict[str, Any]] = {}
+        # Per session file, the turn whose first record last updated the index.
+        self._listed_turns: dict[Path, object] = {}
 
     def _folder(self, folder_uri: str, canonical_path: Path | None = None) -> Path:
         if folder_uri not in self._folders or canonical_path is not None:
@@ -130,8 +137,12 @@ class SessionStore:
 
     def _write_lines(self, path: Path, payload: bytes, header_if_new: Mapping[str, Any]) -> None:
         """One write + fsync under an exclusive flock, so two servers never interleave lines."""
-        self._ensure_dirs(path.parent.parent)
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+        try:
+            fd = os.open(path, flags, 0o600)
+        except FileNotFoundError:  # first write, or the directories were removed meanwhile
+            self._ensure_dirs(path.parent.parent)
+            fd = os.open(path, flags, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             size = os.fstat(fd).st_size
@@ -193,8 +204,16 @@ class SessionStore:
             partial(self._write_lines, path, payload, header), proves_recovery=True
         ):
             return False
-        # The records are on disk even if the index update fails; that only affects listings.
-        self._guarded(lambda: self._update_index(folder_uri, update))
+        # The index serves listings only (and can be rebuilt from the files), so the per-step
+        # message records skip its rewrite and its two fsyncs (issue 9): the first record of
+        # a turn moves the session up the listing, the turn record at its end (or any rarer
+        # record) brings the counts up to date.
+        turn = records[-1].get("turn")
+        per_step = all(record["type"] in PER_STEP_RECORD_TYPES for record in records)
+        listed = per_step and self._listed_turns.get(path, _NOT_LISTED) == turn
+        # The records are on disk even if the index update fails; only listings suffer.
+        if not listed and self._guarded(lambda: self._update_index(folder_uri, update)):
+            self._listed_turns[path] = turn
         return True
 
     def load(self, folder_uri: str, session_id: str) -> LoadedSession | None:

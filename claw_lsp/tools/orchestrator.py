@@ -89,8 +89,8 @@ class Orchestrator:
                 call,
                 parsed.value,
                 f"{call.name} was called {self.seen_calls[fingerprint]} times with "
-                "identical arguments in this turn; stopping. Ask the user how to "
-                "proceed.",
+                "identical arguments in this turn (the call keeps repeating); stopping. "
+                "Ask the user how to proceed.",
             )
             result.stop_turn = True
             return result

@@ -1,18 +1,29 @@
 """list_dir, glob and grep. ripgrep is the engine: it honours .gitignore, skips binaries and
-hidden/VCS directories, runs in linear time, and never follows symlinks unless asked."""
+hidden/VCS directories, runs in linear time, and never follows symlinks unless asked.
+
+Per result, Python does as little as possible (issue 9: tens of thousands of results): rg
+itself drops credential-like files (`--iglob '!pattern'`), rg lists no symlinks (it does not
+follow them), and only the rows that will be shown are checked again and formatted.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import json
+import fnmatch
+import heapq
 import os
+import re
 import shutil
+import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from pydantic import Field
 
 from claw_lsp.permissions.paths import (
+    SENSITIVE_DIRS,
+    SENSITIVE_GLOBS,
     PathDenied,
     ResolvedPath,
     is_sensitive_name,
@@ -24,6 +35,7 @@ MAX_ENTRIES = 500
 MAX_GLOB_RESULTS = 500
 MAX_MATCHES = 100
 MAX_MATCH_LINE_CHARS = 300
+MAX_SEARCHED_FILE_BYTES = 20_000_000
 RG_TIMEOUT_S = 30.0
 ALWAYS_SKIPPED = ("node_modules", ".git")
 
@@ -39,30 +51,75 @@ def rg_binary() -> str:
     return found
 
 
-async def run_rg(args: list[str], cwd: Path) -> tuple[int, bytes]:
-    proc = await asyncio.create_subprocess_exec(
-        rg_binary(),
-        *args,
+async def run_rg(args: list[str], cwd: Path, stdin: bytes | None = None) -> tuple[int, bytes]:
+    """rg's exit code and stdout. The output (megabytes for a common word) is read by a
+    thread in one blocking read: through the event loop's pipe it cost 20% more time."""
+    # Popen forks here as create_subprocess_exec would; only the reading moves to a thread.
+    proc = subprocess.Popen(  # noqa: ASYNC220
+        # A user's RIPGREP_CONFIG_PATH must not change what we parse or what we skip.
+        [rg_binary(), "--no-config", *args],
         cwd=cwd,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     try:
-        out, _ = await asyncio.wait_for(proc.communicate(), RG_TIMEOUT_S)
+        async with asyncio.timeout(RG_TIMEOUT_S):
+            out = await asyncio.to_thread(_collect, proc, stdin)
     except (TimeoutError, asyncio.CancelledError):
-        proc.kill()
-        await proc.wait()
+        proc.kill()  # also ends the thread's read
+        proc.wait()
         raise
     return proc.returncode or 0, out
 
 
-def _exclusions() -> list[str]:
+def _collect(proc: subprocess.Popen[bytes], stdin: bytes | None) -> bytes:
+    if stdin is not None:
+        return proc.communicate(stdin)[0]  # writes and reads together: no pipe deadlock
+    assert proc.stdout is not None
+    with proc.stdout:
+        out = proc.stdout.read()
+    proc.wait()
+    return out
+
+
+def _exclusions(*, sensitive: bool = True) -> list[str]:
+    """Globs rg applies while it walks. The --iglob ones come after every --glob in rg's
+    precedence, so a model-supplied glob cannot re-include what they drop. A directory named
+    like a credential file (`credentials/`) is skipped whole: safe, and rare."""
     out: list[str] = []
     for name in ALWAYS_SKIPPED:
         out += ["--glob", f"!**/{name}/**", "--glob", f"!{name}"]
+    if sensitive:
+        for pattern in (*SENSITIVE_GLOBS, *SENSITIVE_DIRS):
+            out += ["--iglob", f"!{pattern}"]
     return out
+
+
+# is_sensitive_relative as one compiled regex: fnmatch per pattern per row was the main cost
+# of showing 500 rows.
+_SENSITIVE_NAME = re.compile("|".join(fnmatch.translate(p.lower()) for p in SENSITIVE_GLOBS))
+_SENSITIVE_DIR_NAMES = frozenset(name.lower() for name in SENSITIVE_DIRS)
+
+
+def _looks_sensitive(root_relative: str) -> bool:
+    parts = root_relative.lower().split("/")
+    return bool(_SENSITIVE_NAME.match(parts[-1])) or not _SENSITIVE_DIR_NAMES.isdisjoint(parts)
+
+
+def _listed_entry_ok(ctx: ToolContext, anchor: Path, rel: str, root_relative: str) -> bool:
+    """The second check, on shown rows only: rg lists no symlinks, but should one appear,
+    resolve it and drop it unless it stays inside; and never show a credential-like file."""
+    if _looks_sensitive(root_relative):
+        return False
+    if not os.path.islink(anchor / rel):
+        return True
+    try:
+        target = ctx.workspace.resolve(str(anchor / rel), base=ctx.root)
+    except PathDenied:
+        return False
+    return not is_sensitive_relative(target.relative)
 
 
 class ListDirArgs(ToolArgs):
@@ -130,20 +187,38 @@ class GlobTool(Tool):
         base = ctx.resolve(args.path)
         if not base.path.is_dir():
             raise ToolError(f"{base.relative} is not a directory")
+        # No `--sort path`: it makes rg walk on one thread. Sorting here is cheaper.
         code, out = await run_rg(
-            ["--files", "--hidden", "--glob", args.pattern, *_exclusions(), "--sort", "path"],
-            base.path,
+            ["--files", "--hidden", "--glob", args.pattern, *_exclusions()], base.path
         )
         if code not in (0, 1):
             raise ToolError(f"glob failed for pattern {args.pattern!r}")
-        files = [line for line in out.decode("utf-8", "replace").splitlines() if line]
-        kept = [f for f in files if _inside(ctx, base, f)]
+        # With "/" as NUL a plain bytes sort orders whole path components, like rg's.
+        listed = out.replace(b"/", b"\0").split(b"\n")
+        if listed[-1] == b"":
+            listed.pop()  # after the last newline
         prefix = "" if base.relative == "." else base.relative + "/"
-        shown = [prefix + f for f in kept[:MAX_GLOB_RESULTS]]
+        total = len(listed)
+        shown: list[str] = []
+        for entry in _in_path_order(listed, MAX_GLOB_RESULTS):
+            if len(shown) == MAX_GLOB_RESULTS:
+                break
+            rel = entry.replace(b"\0", b"/").decode("utf-8", "replace")
+            if _listed_entry_ok(ctx, base.path, rel, prefix + rel):
+                shown.append(prefix + rel)
+            else:
+                total -= 1
         body = "\n".join(shown) or "(no matches)"
-        if len(kept) > MAX_GLOB_RESULTS:
-            body += f"\n[{len(kept)} files matched; first {MAX_GLOB_RESULTS} shown]"
-        return ToolOutput(body, f"glob {args.pattern}: {len(kept)} files")
+        if total > len(shown):
+            body += f"\n[{total} files matched; first {len(shown)} shown]"
+        return ToolOutput(body, f"glob {args.pattern}: {total} files")
+
+
+def _in_path_order(listed: list[bytes], likely: int) -> Iterator[bytes]:
+    """Sorted, cheaply: only the first `likely` entries are usually looked at."""
+    yield from heapq.nsmallest(likely, listed)
+    if len(listed) > likely:
+        yield from sorted(listed)[likely:]
 
 
 class GrepArgs(ToolArgs):
@@ -167,69 +242,161 @@ class GrepTool(Tool):
 
     async def run(self, args: GrepArgs, ctx: ToolContext) -> ToolOutput:
         base = ctx.resolve(args.path)
-        cwd = base.path if base.path.is_dir() else base.path.parent
-        target = "." if base.path.is_dir() else base.path.name
-        flags = [
-            "--json",
-            "--hidden",
-            "--max-columns",
-            str(MAX_MATCH_LINE_CHARS),
-            "--max-columns-preview",
-            *_exclusions(),
-            "--max-filesize",
-            "20M",
-        ]
-        if args.ignore_case:
-            flags.append("--ignore-case")
+        # A single file named by the model already passed the sensitive-file approval.
+        single = not base.path.is_dir()
+        cwd = base.path.parent if single else base.path
+        target = base.path.name if single else "."
+        walk = ["--hidden", *_exclusions(sensitive=not single), "--max-filesize", "20M"]
         if args.glob:
-            flags += ["--glob", args.glob]
-        code, out = await run_rg([*flags, "-e", args.pattern, "--", target], cwd)
+            walk = ["--glob", args.glob, *walk]
+        matching = ["--max-columns", str(MAX_MATCH_LINE_CHARS), "--max-columns-preview"]
+        if args.ignore_case:
+            matching.append("--ignore-case")
+        matching += ["-e", args.pattern]
+        buffers = _unsaved_buffers(ctx, base, cwd, single)
+        rows_format = ["-n", "--with-filename", "--null", "--no-heading", "--color", "never"]
+        disk_search = run_rg([*rows_format, *walk, *matching, "--", target], cwd)
+        if buffers and not single:
+            # Would rg have searched the file at all (ignored, filtered by glob...)? rg knows.
+            (code, out), (_, listing) = await asyncio.gather(
+                disk_search, run_rg(["--files", *walk, "--", target], cwd)
+            )
+            eligible = set(listing.decode("utf-8", "replace").split("\n"))
+            buffers = {path: text for path, text in buffers.items() if path in eligible}
+        else:
+            code, out = await disk_search
         if code not in (0, 1):
             raise ToolError(f"grep failed: invalid pattern {args.pattern!r}?")
-        rows: list[str] = []
-        total = 0
-        prefix = "" if cwd == base.root.real_path else cwd.relative_to(base.root.real_path)
-        for line in out.splitlines():
-            event = json.loads(line)
-            if event.get("type") != "match":
-                continue
-            rel = event["data"]["path"].get("text", "")
-            # A single file named by the model already passed the sensitive-file approval.
-            single = not base.path.is_dir()
-            if not _inside(ctx, None if single else base, rel, cwd=cwd, approved=single):
-                continue
-            total += 1
-            if len(rows) < args.max_matches:
-                text = event["data"]["lines"].get("text", "").rstrip("\n")[:MAX_MATCH_LINE_CHARS]
-                shown = str(PurePosixPath(str(prefix)) / rel) if prefix else rel
-                rows.append(f"{shown.removeprefix('./')}:{event['data']['line_number']}:{text}")
+        buffer_rows = {
+            path: await _search_buffer(text, matching, cwd) for path, text in buffers.items()
+        }
+        root_real = base.root.real_path
+        prefix = "" if cwd == root_real else cwd.relative_to(root_real).as_posix() + "/"
+        rows, total = _grep_rows(ctx, out, buffer_rows, args.max_matches, cwd, prefix, single)
         body = "\n".join(rows) or "(no matches)"
         if total > len(rows):
             body += f"\n[{total} matches in all; first {len(rows)} shown; narrow the search]"
         return ToolOutput(body, f"grep {args.pattern!r}: {total} matches")
 
 
+def _grep_rows(
+    ctx: ToolContext,
+    out: bytes,
+    buffer_rows: dict[str, list[str]],
+    limit: int,
+    cwd: Path,
+    prefix: str,
+    approved: bool,
+) -> tuple[list[str], int]:
+    """rg's `path NUL line:text` lines to rows, up to `limit`; past it only counted. An
+    unsaved buffer's matches replace its file's disk matches where that file's come (rg keeps
+    each file's matches together), or follow the disk rows when the disk had none."""
+    total = out.count(b"\n") + (1 if out and not out.endswith(b"\n") else 0)
+    for path, found in buffer_rows.items():
+        encoded = os.fsencode(path) + b"\0"
+        on_disk = out.count(b"\n" + encoded) + (1 if out.startswith(encoded) else 0)
+        total += len(found) - on_disk
+    rows: list[str] = []
+    pending = dict(buffer_rows)
+    checked: dict[str, bool] = {}
+    for raw in _lines(out):
+        if len(rows) >= limit:
+            break
+        raw_path, nul, rest = raw.partition(b"\0")
+        if not nul:  # rg's note on a binary file named explicitly: "path: binary file matches"
+            rows.append(_shown(prefix, raw.decode("utf-8", "replace")))
+            continue
+        path = raw_path.decode("utf-8", "replace")
+        if path in buffer_rows:
+            rows += [f"{_shown(prefix, path)}:{row}" for row in pending.pop(path, [])]
+            continue
+        shown = _shown(prefix, path)
+        if path not in checked:
+            checked[path] = approved or _listed_entry_ok(ctx, cwd, path, shown)
+        if not checked[path]:
+            total -= 1
+            continue
+        line_number, _, text = rest.partition(b":")
+        line = text.decode("utf-8", "replace").rstrip("\r")[:MAX_MATCH_LINE_CHARS]
+        rows.append(f"{shown}:{line_number.decode('ascii', 'replace')}:{line}")
+    for path, found in pending.items():
+        rows += [f"{_shown(prefix, path)}:{row}" for row in found]
+    return rows[:limit], total
+
+
+def _lines(data: bytes) -> Iterator[bytes]:
+    """Lines one by one, so that the lines past the cap are never split or decoded."""
+    start = 0
+    while start < len(data):
+        end = data.find(b"\n", start)
+        if end < 0:
+            end = len(data)
+        yield data[start:end]
+        start = end + 1
+
+
+def _shown(prefix: str, rg_path: str) -> str:
+    return prefix + rg_path.removeprefix("./")
+
+
+def _unsaved_buffers(
+    ctx: ToolContext, base: ResolvedPath, cwd: Path, single: bool
+) -> dict[str, str]:
+    """Open documents in the searched scope whose buffer differs from the file on disk, keyed
+    by the path as rg prints it. A buffer of a file not yet on disk is not searched."""
+    found: dict[str, str] = {}
+    for document in ctx.editor.open_documents():
+        if document.path is None:
+            continue
+        try:
+            resolved = ctx.workspace.resolve(str(document.path), base=ctx.root)
+        except PathDenied:
+            continue
+        real = resolved.path
+        if single and real != base.path:
+            continue
+        if not single and (real == base.path or not real.is_relative_to(base.path)):
+            continue
+        rel = real.relative_to(cwd).as_posix()
+        if not single and (
+            is_sensitive_relative(resolved.relative)
+            or any(part in ALWAYS_SKIPPED for part in PurePosixPath(rel).parts)
+        ):
+            continue
+        snapshot = ctx.editor.snapshot(real)
+        try:
+            if snapshot is None or not real.is_file() or real.is_symlink():
+                continue
+            if real.stat().st_size > MAX_SEARCHED_FILE_BYTES:
+                continue
+            on_disk = real.read_bytes().decode("utf-8", "replace")
+        except OSError:
+            continue
+        if snapshot.text != on_disk:
+            found[rel if single else f"./{rel}"] = snapshot.text
+    return found
+
+
+async def _search_buffer(text: str, matching: list[str], cwd: Path) -> list[str]:
+    """The same rg, the same pattern flags, over the buffer on stdin: `line:text` rows."""
+    code, out = await run_rg(
+        ["-n", "--no-filename", "--color", "never", *matching, "-"],
+        cwd,
+        stdin=text.encode("utf-8", "replace"),
+    )
+    if code not in (0, 1):
+        return []
+    rows = []
+    for raw in out.decode("utf-8", "replace").split("\n"):
+        line_number, _, line = raw.partition(":")
+        if line_number.isdigit():
+            rows.append(f"{line_number}:{line.rstrip(chr(13))[:MAX_MATCH_LINE_CHARS]}")
+        elif raw:  # "binary file matches (...)"
+            rows.append(f" {raw}")
+    return rows
+
+
 def _check_pattern(pattern: str) -> None:
     parts = PurePosixPath(pattern.replace("\\", "/")).parts
     if pattern.startswith(("/", "~")) or ".." in parts:
         raise ToolError("glob patterns must be relative to the folder and may not contain '..'")
-
-
-def _inside(
-    ctx: ToolContext,
-    base: ResolvedPath | None,
-    rel: str,
-    *,
-    cwd: Path | None = None,
-    approved: bool = False,
-) -> bool:
-    """rg does not follow links, but a listed link may still point out: drop it, and drop
-    credential-like files unless the user asked for them by approval."""
-    anchor = cwd if cwd is not None else (base.path if base else ctx.root.real_path)
-    if is_sensitive_name(PurePosixPath(rel).name) and not approved:
-        return False
-    try:
-        target = ctx.workspace.resolve(str(anchor / rel), base=ctx.root)
-    except PathDenied:
-        return False
-    return approved or not is_sensitive_relative(target.relative)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import stat
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pytest
 
@@ -518,3 +519,33 @@ def test_export_markdown_transcript(state_dir: Path, workspace: Path) -> None:
     assert "*Turn 1 ended: stop reason `end_turn`, 120 prompt + 30 completion tokens*" in text
     assert "> **Compaction** at turn 2: 4 earlier message(s) replaced by this summary" in text
     assert "not rendered" not in text
+
+
+def test_index_is_rewritten_per_turn_not_per_step(state_dir: Path, workspace: Path) -> None:
+    # issue 9: each step appends (and fsyncs) its record; index.json (listings only) is
+    # replaced at the first record of a turn and at its end, not at every message.
+    store = SessionStore(state_dir)
+    uri = uri_of(workspace)
+    session_id = store.create(uri)
+    index = store.session_path(uri, session_id).parent.parent / "index.json"
+
+    def still_the_same_file(held: BinaryIO) -> bool:
+        # write_atomic renames a new file over the old; holding the old one open keeps its
+        # inode from being reused.
+        return os.fstat(held.fileno()).st_ino == index.stat().st_ino
+
+    with index.open("rb") as before_turn:
+        store.append(uri, session_id, [message(1, "user", "start")])
+        assert not still_the_same_file(before_turn)
+    with index.open("rb") as at_turn_start:
+        for step in range(5):
+            store.append(uri, session_id, [message(1, "assistant", f"step {step}")])
+        assert still_the_same_file(at_turn_start)
+        store.append(uri, session_id, [turn_end(1)])
+        assert not still_the_same_file(at_turn_start)
+    assert store.list(uri)[0].turns == 1
+    with index.open("rb") as after_turn:
+        store.append(uri, session_id, [message(2, "user", "next")])
+        assert not still_the_same_file(after_turn)
+    loaded = store.load(uri, session_id)
+    assert loaded is not None and len(loaded.records) == 8
