@@ -181,7 +181,7 @@ async def _doctor(service: Any, settings: Any, args: Any) -> int:
 
 async def _ask(service: Any, args: Any) -> int:
     from claw_lsp.agent.slash import parse_slash, run_slash
-    from claw_lsp.protocol import AskParams
+    from claw_lsp.protocol_params import AskParams
 
     params = AskParams(prompt=args.prompt, session=args.session)
     task = asyncio.current_task()

@@ -1,12 +1,11 @@
-"""The custom wire surface (PROTOCOL.md): command names, event kinds, params and results."""
+"""The custom wire surface (PROTOCOL.md): command and notification names, stop reasons.
+
+The parameter models live in protocol_params.py: they need pydantic, which is kept off the
+start-up path so that `initialize` answers fast."""
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeVar
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
-MAX_PROMPT_CHARS = 1_000_000
+from typing import Literal
 
 ASK = "claw.ask"
 CANCEL = "claw.cancel"
@@ -51,95 +50,5 @@ SAVE_DOCUMENTS_REQUEST = "claw/saveDocuments"
 StopReason = Literal["done", "maxTurns", "cancelled", "error", "local"]
 
 
-class _Params(BaseModel):
-    # Unknown fields are ignored so that newer clients keep working with older servers.
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
-
-class LspPosition(_Params):
-    line: int = Field(ge=0)
-    character: int = Field(ge=0)
-
-
-class LspRange(_Params):
-    start: LspPosition
-    end: LspPosition
-
-
-class AskParams(_Params):
-    prompt: str = Field(min_length=1)
-    folder: str | None = None
-    uri: str | None = None
-    range: LspRange | None = None
-    session: str | None = None
-    edit_mode: Literal["apply", "propose"] | None = Field(default=None, alias="editMode")
-    diagnostics: list[dict[str, Any]] | None = None
-
-    @field_validator("prompt")
-    @classmethod
-    def _prompt_size(cls, value: str) -> str:
-        if len(value) > MAX_PROMPT_CHARS:
-            raise ValueError(f"prompt is {len(value)} characters; the limit is {MAX_PROMPT_CHARS}")
-        if not value.strip():
-            raise ValueError("prompt is empty")
-        return value
-
-
-class SessionParams(_Params):
-    session: str = Field(min_length=1, max_length=200)
-
-
-class OptionalSessionParams(_Params):
-    session: str | None = None
-    folder: str | None = None
-
-
-class FolderParams(_Params):
-    folder: str | None = None
-
-
-class UndoParams(_Params):
-    session: str | None = None
-    turn: int | None = Field(default=None, ge=1)
-    folder: str | None = None
-
-
-class SetTierParams(_Params):
-    tier: Literal["read-only", "write", "shell", "unsafe"]
-    folder: str | None = None
-
-
-class ProposalParams(_Params):
-    proposal: str = Field(min_length=1, max_length=200)
-
-
-class ForkParams(_Params):
-    session: str = Field(min_length=1, max_length=200)
-    turn: int | None = Field(default=None, ge=0)
-
-
-class ProposalsParams(_Params):
-    uri: str | None = None
-
-
-_P = TypeVar("_P", bound="_Params")
-
-
 class InvalidParams(ValueError):
     """Bad command arguments; the message names the field (sent as JSON-RPC -32602)."""
-
-
-def parse_params(model: type[_P], arguments: list[Any] | None) -> _P:
-    """Commands take exactly one argument, a JSON object."""
-    if not arguments:
-        arguments = [{}]
-    if len(arguments) != 1 or not isinstance(arguments[0], dict):
-        raise InvalidParams("expected exactly one argument, a JSON object")
-    try:
-        return model.model_validate(arguments[0])
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors()[:5]:
-            where = ".".join(str(p) for p in error["loc"]) or "arguments"
-            problems.append(f"{where}: {error['msg']}")
-        raise InvalidParams("invalid params: " + "; ".join(problems)) from None

@@ -28,7 +28,7 @@ from claw_lsp.permissions.paths import PathDenied, Root, Workspace
 from claw_lsp.permissions.policy import SessionGrants
 from claw_lsp.permissions.sandbox import probe_sandbox
 from claw_lsp.permissions.tiers import Tier
-from claw_lsp.protocol import AskParams
+from claw_lsp.protocol_params import AskParams
 from claw_lsp.secrets import neutralize_markdown, redact
 from claw_lsp.sessions.store import SessionStore
 from claw_lsp.tools.base import ToolContext

@@ -20,6 +20,7 @@ from claw_lsp.server.events import LspEvents
 
 if TYPE_CHECKING:
     from claw_lsp.agent.service import AgentService
+    from claw_lsp.protocol_params import AskParams
 
 # The agent stack (operations, slash commands, context) is imported inside the handlers: it is
 # not needed to answer `initialize`, and importing it there would slow every editor start.
@@ -31,6 +32,13 @@ def _svc(ls: ClawServer) -> AgentService:
     if ls.service is None:
         raise JsonRpcInternalError("claw-lsp is not initialized")
     return ls.service
+
+
+def _parse(model: str, params: types.ExecuteCommandParams) -> Any:
+    """Validate a command's argument with its pydantic model (imported on first use)."""
+    from claw_lsp import protocol_params
+
+    return protocol_params.parse_params(getattr(protocol_params, model), params.arguments)
 
 
 def _ops() -> Any:
@@ -67,7 +75,7 @@ def _guarded(handler: Handler) -> Handler:
 
 
 async def ask(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
-    args = p.parse_params(p.AskParams, params.arguments)
+    args = _parse("AskParams", params)
     service = _svc(ls)
     state = service.folder(args.folder, args.uri)
     from claw_lsp.agent.slash import parse_slash, run_slash
@@ -115,7 +123,7 @@ async def ask(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, A
     return result
 
 
-def _editor_context(ls: ClawServer, args: p.AskParams) -> str:
+def _editor_context(ls: ClawServer, args: AskParams) -> str:
     from claw_lsp.context.editor_context import EditorContext, render_editor_context
 
     ctx = EditorContext(folders=[r.name for r in ls.claw_workspace.roots])
@@ -143,22 +151,22 @@ def _editor_context(ls: ClawServer, args: p.AskParams) -> str:
 
 
 async def cancel(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
-    args = p.parse_params(p.OptionalSessionParams, params.arguments)
+    args = _parse("OptionalSessionParams", params)
     return {"cancelled": _svc(ls).cancel(args.session, args.folder)}
 
 
 async def sessions(ls: ClawServer, params: types.ExecuteCommandParams) -> list[dict[str, Any]]:
-    args = p.parse_params(p.FolderParams, params.arguments)
+    args = _parse("FolderParams", params)
     return _ops().list_sessions(_svc(ls), args.folder)
 
 
 async def history(ls: ClawServer, params: types.ExecuteCommandParams) -> list[dict[str, Any]]:
-    args = p.parse_params(p.SessionParams, params.arguments)
+    args = _parse("SessionParams", params)
     return _ops().history(_svc(ls), args.session)
 
 
 async def undo_turn(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
-    args = p.parse_params(p.UndoParams, params.arguments)
+    args = _parse("UndoParams", params)
     return await _ops().undo_turn(
         _svc(ls),
         args.session,
@@ -170,7 +178,7 @@ async def undo_turn(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[
 async def set_tier(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     """Only the user reaches this (the model has no tool for it). Raising the tier while a
     turn runs is refused: a prompt-injected turn must not be able to ride on it."""
-    args = p.parse_params(p.SetTierParams, params.arguments)
+    args = _parse("SetTierParams", params)
     service = _svc(ls)
     state = service.folder(args.folder)
     tier = Tier.parse(args.tier)
@@ -187,21 +195,21 @@ async def set_tier(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[s
 
 
 async def accept_proposal(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
-    args = p.parse_params(p.ProposalParams, params.arguments)
+    args = _parse("ProposalParams", params)
     result = await _ops().accept_proposal(_svc(ls), args.proposal)
     _refresh_proposal_hints(ls)
     return result
 
 
 async def reject_proposal(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
-    args = p.parse_params(p.ProposalParams, params.arguments)
+    args = _parse("ProposalParams", params)
     result = _ops().reject_proposal(_svc(ls), args.proposal)
     _refresh_proposal_hints(ls)
     return result
 
 
 async def proposals(ls: ClawServer, params: types.ExecuteCommandParams) -> list[dict[str, Any]]:
-    args = p.parse_params(p.ProposalsParams, params.arguments)
+    args = _parse("ProposalsParams", params)
     pending = _svc(ls).proposals.pending()
     return [x.to_wire() for x in pending if args.uri is None or x.uri == args.uri]
 
@@ -213,32 +221,32 @@ def _refresh_proposal_hints(ls: ClawServer) -> None:
 
 
 async def new_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
-    args = p.parse_params(p.FolderParams, params.arguments)
+    args = _parse("FolderParams", params)
     return _ops().new_session(_svc(ls), args.folder)
 
 
 async def resume_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
-    args = p.parse_params(p.SessionParams, params.arguments)
+    args = _parse("SessionParams", params)
     return _ops().resume_session(_svc(ls), args.session)
 
 
 async def fork_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
-    args = p.parse_params(p.ForkParams, params.arguments)
+    args = _parse("ForkParams", params)
     return _ops().fork_session(_svc(ls), args.session, args.turn)
 
 
 async def export_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
-    args = p.parse_params(p.SessionParams, params.arguments)
+    args = _parse("SessionParams", params)
     return _ops().export_session(_svc(ls), args.session)
 
 
 async def delete_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
-    args = p.parse_params(p.SessionParams, params.arguments)
+    args = _parse("SessionParams", params)
     return _ops().delete_session(_svc(ls), args.session)
 
 
 async def status(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
-    args = p.parse_params(p.FolderParams, params.arguments)
+    args = _parse("FolderParams", params)
     result = _svc(ls).status(args.folder)
     if ls.config_error:
         result["configError"] = ls.config_error
@@ -248,7 +256,7 @@ async def status(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str
 async def doctor(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     from claw_lsp.doctor import run_doctor
 
-    p.parse_params(p.FolderParams, params.arguments)
+    _parse("FolderParams", params)
     return await run_doctor(ls.settings, ls.models)
 
 

@@ -8,17 +8,18 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from claw_lsp.agent.ports import ApplyResult, BufferSnapshot, FileChange, OpenDocument
-from claw_lsp.edits.disk import write_changes_to_disk
 from claw_lsp.edits.positions import PositionEncoding
-from claw_lsp.edits.textdiff import TextEdit, minimal_edits
 from claw_lsp.permissions.paths import PathDenied, uri_to_path
 from claw_lsp.protocol import SAVE_DOCUMENTS_REQUEST
+
+if TYPE_CHECKING:
+    from claw_lsp.edits.textdiff import TextEdit
 
 log = logging.getLogger(__name__)
 VERIFY_WAIT_S = 1.0
@@ -184,6 +185,8 @@ class LspEditor:
             )
             return
         base = doc.source if doc is not None else (change.before or "")
+        from claw_lsp.edits.textdiff import minimal_edits  # difflib: only when editing
+
         edits: list[Any] = [_to_lsp(e) for e in minimal_edits(base, change.after, self.encoding)]
         if change.needs_confirmation and self.supports_annotations:
             annotations["claw-proposal"] = types.ChangeAnnotation(
@@ -227,6 +230,8 @@ class LspEditor:
             await asyncio.sleep(0.02)
 
     def _write_all_to_disk(self, changes: Sequence[FileChange]) -> ApplyResult:
+        from claw_lsp.edits.disk import write_changes_to_disk
+
         return write_changes_to_disk(changes)
 
 
