@@ -338,7 +338,8 @@ def test_cancel_stops_a_slow_stream(vscode_run: dict[str, Any]) -> None:
 def test_a_missing_server_is_reported_with_a_fix(missing_server_run: dict[str, Any]) -> None:
     record = _scenario(missing_server_run, "missingServer")
     assert '"/nonexistent/claw-lsp" was not found' in record["message"]
-    assert "pipx install ./claw_lsp" in record["message"] and "claw.server.path" in record["message"]
+    assert "pipx install ./claw_lsp" in record["message"]
+    assert "claw.server.path" in record["message"]
     assert "Open Settings" in record["message"]
     assert "stopped" in record["statusBar"]
 
