@@ -240,13 +240,16 @@ async function mainSession() {
     await waitFor("the proposal diff editor", async () =>
       (await page.locator(".tabs-container .tab.active").first().getAttribute("aria-label"))?.includes("proposed by Claw"),
     );
-    record.diffModified = await page.evaluate(() => {
+    const readDiffModified = () => page.evaluate(() => {
       const modified = document.querySelector(".part.editor .editor-group-container.active .monaco-diff-editor .editor.modified");
       if (!modified) return null;
       const lines = [...modified.querySelectorAll(".view-lines .view-line")];
       lines.sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top));
       return lines.map((line) => line.textContent.replace(/\u00a0/g, " ")).join("\n");
     });
+    // The tab can be active before the diff editor has rendered its lines: wait for text.
+    await waitFor("the proposed text in the diff editor", async () => (await readDiffModified())?.trim());
+    record.diffModified = await readDiffModified();
     await page.screenshot({ path: path.join(config.artifacts, "proposal-diff.png") });
     await frame.locator('button[data-action="acceptProposal"]').last().click();
     await openFile("demo.py");
