@@ -111,14 +111,22 @@ class Tool:
         raise NotImplementedError
 
     def schema(self) -> dict[str, Any]:
-        return {
-            "type": "function",
-            "function": {
-                "name": self.name,
-                "description": self.description,
-                "parameters": compact_schema(self.Args.model_json_schema()),
-            },
-        }
+        """The OpenAI tool schema, built once per tool class: it is sent with every request and
+        must stay byte-identical anyway. Callers must not mutate it."""
+        cached = _SCHEMAS.get(type(self))
+        if cached is None:
+            cached = _SCHEMAS[type(self)] = {
+                "type": "function",
+                "function": {
+                    "name": self.name,
+                    "description": self.description,
+                    "parameters": compact_schema(self.Args.model_json_schema()),
+                },
+            }
+        return cached
+
+
+_SCHEMAS: dict[type[Tool], dict[str, Any]] = {}
 
 
 def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
