@@ -142,14 +142,21 @@ def _path_candidates(text: str) -> list[str]:
     return [text]
 
 
+def _expansion_reasons(word: Word) -> list[str]:
+    """A word whose final value the parser cannot know is never judged safe."""
+    reasons = []
+    if word.expansion:
+        reasons.append("variable expansion")
+    if _BRACE_EXPANSION.search(word.text):
+        reasons.append("brace expansion")
+    return reasons
+
+
 def _check_read_args(args: list[Word], scope: PathScope) -> tuple[list[str], list[str]]:
     reasons: list[str] = []
     outside: list[str] = []
     for word in args:
-        if word.expansion:
-            reasons.append("variable expansion")
-        if _BRACE_EXPANSION.search(word.text):
-            reasons.append("brace expansion")
+        reasons += _expansion_reasons(word)
         for candidate in _path_candidates(word.text):
             if is_outside(candidate, scope):
                 outside.append(candidate)
@@ -162,10 +169,7 @@ def _check_write_args(args: list[Word], scope: PathScope) -> tuple[list[str], li
     reasons: list[str] = []
     outside: list[str] = []
     for word in args:
-        if word.expansion:
-            reasons.append("variable expansion")
-        if _BRACE_EXPANSION.search(word.text):
-            reasons.append("brace expansion")
+        reasons += _expansion_reasons(word)
         for candidate in _path_candidates(word.text):
             path = Path(candidate)
             if candidate.startswith("~") or path.is_absolute():

@@ -8,24 +8,9 @@ from pathlib import Path
 
 from lsprotocol import types
 
+from tests.support.calls import call, tool_results
 from tests.support.lsp import server_env, start_claw
 from tests.support.scripted_model import ScriptedModel
-
-
-def tool_results(model: ScriptedModel) -> list[str]:
-    results: list[str] = []
-    for request in model.chat_requests():
-        tail: list[str] = []
-        for message in reversed(request["messages"]):
-            if message["role"] != "tool":
-                break
-            tail.insert(0, message["content"])
-        results += tail
-    return results
-
-
-def call(name: str, **arguments: object) -> dict[str, object]:
-    return {"tool_calls": [{"name": name, "arguments": arguments}]}
 
 
 async def test_pc01_pc04_pc10_pc11_pc14_through_the_server(

@@ -15,25 +15,9 @@ import pytest
 
 from claw_lsp.sessions.store import SessionStore
 from tests.security.conftest import agent_processes
+from tests.support.calls import call, tool_results
 from tests.support.lsp import server_env, start_claw
 from tests.support.scripted_model import ScriptedModel
-
-
-def call(name: str, **arguments: Any) -> dict[str, Any]:
-    return {"tool_calls": [{"name": name, "arguments": arguments}]}
-
-
-def tool_results(model: ScriptedModel) -> list[str]:
-    """Each tool result the model was sent, in order (the request right after the call)."""
-    results: list[str] = []
-    for request in model.chat_requests():
-        tail: list[str] = []
-        for message in reversed(request["messages"]):
-            if message["role"] != "tool":
-                break
-            tail.insert(0, message["content"])
-        results += tail
-    return results
 
 
 @pytest.fixture
