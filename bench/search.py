@@ -14,18 +14,20 @@ from pyinstrument import Profiler
 
 from bench.profile import ProfileSummary, summarize_profile
 from bench.stats import median
-from claw_lsp.agent.ports import DenyingApprover, NullEvents
 from claw_lsp.config import resolve_settings
 from claw_lsp.edits.applier import ChangeApplier
 from claw_lsp.edits.journal import TurnJournal
 from claw_lsp.edits.proposals import ProposalStore
+from claw_lsp.foundation.events import NullEvents
+from claw_lsp.foundation.messages import ToolCall
+from claw_lsp.foundation.ports import DenyingApprover
 from claw_lsp.headless import DiskEditor
-from claw_lsp.llm.base import RawToolCall
 from claw_lsp.permissions.paths import Workspace, make_root
 from claw_lsp.permissions.policy import SessionGrants
 from claw_lsp.tools.base import ToolContext
+from claw_lsp.tools.builtin import BuiltinTools
+from claw_lsp.tools.catalog import ToolCatalog
 from claw_lsp.tools.orchestrator import Orchestrator
-from claw_lsp.tools.registry import ToolRegistry
 from claw_lsp.tools.search import rg_binary
 
 PACKAGES = 50
@@ -151,7 +153,9 @@ def _orchestrator(root: Path, state_dir: Path) -> Orchestrator:
         settings=lambda: settings,
         events=events,
     )
-    return Orchestrator(ToolRegistry(), ctx, DenyingApprover(), SessionGrants())
+    return Orchestrator(
+        ToolCatalog([BuiltinTools()]).snapshot(), ctx, DenyingApprover(), SessionGrants()
+    )
 
 
 async def _profile_case(
@@ -168,7 +172,7 @@ async def _profile_case(
     profiler = Profiler(interval=0.001, async_mode="disabled")
     profiler.start()
     started = time.perf_counter()
-    await orchestrator.execute(RawToolCall("call_profiled", case.tool, arguments))
+    await orchestrator.execute(ToolCall("call_profiled", case.tool, arguments))
     elapsed = time.perf_counter() - started
     session = profiler.stop()
     slug = case.name.replace(" ", "_").replace("*", "star").replace(".", "")
@@ -197,7 +201,7 @@ async def measure_search(
         _rg(case.rg_args, tree)  # warm the page cache for both sides
         for round_number in range(rounds):
             # A fresh call id per round: identical arguments would trip the repeat guard.
-            call = RawToolCall(f"call_{round_number}", case.tool, dict(case.arguments))
+            call = ToolCall(f"call_{round_number}", case.tool, dict(case.arguments))
             orchestrator.seen_calls.clear()
             t0 = time.perf_counter()
             outcome = await orchestrator.execute(call)

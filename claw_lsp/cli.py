@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 from claw_lsp import __version__
-from claw_lsp.secrets import redact
+from claw_lsp.foundation.secrets import redact
 
 
 class _RedactingFormatter(logging.Formatter):

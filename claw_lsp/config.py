@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from claw_lsp.permissions.tiers import Tier
-from claw_lsp.secrets import register_secret
+from claw_lsp.foundation.secrets import register_secret
+from claw_lsp.foundation.tiers import Tier
 
 ApprovalMode = Literal["ask", "deny"]
 EditMode = Literal["apply", "propose"]

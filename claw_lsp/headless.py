@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from claw_lsp.agent.ports import (
+from claw_lsp.config import ConfigError, options_from_env, read_user_config, resolve_settings
+from claw_lsp.edits.disk import write_changes_to_disk
+from claw_lsp.foundation.ports import (
     ApplyResult,
     ApprovalAnswer,
     ApprovalRequest,
@@ -18,8 +20,6 @@ from claw_lsp.agent.ports import (
     FileChange,
     OpenDocument,
 )
-from claw_lsp.config import ConfigError, options_from_env, read_user_config, resolve_settings
-from claw_lsp.edits.disk import write_changes_to_disk
 from claw_lsp.permissions.paths import Workspace, make_root
 
 
@@ -169,7 +169,7 @@ def _sessions(service: Any, args: Any) -> int:
 
 
 async def _doctor(service: Any, settings: Any, args: Any) -> int:
-    from claw_lsp.doctor import run_doctor
+    from claw_lsp.agent.doctor import run_doctor
 
     try:
         result = await run_doctor(settings, service.models)
@@ -180,33 +180,23 @@ async def _doctor(service: Any, settings: Any, args: Any) -> int:
 
 
 async def _ask(service: Any, args: Any) -> int:
-    from claw_lsp.agent.slash import parse_slash, run_slash
-    from claw_lsp.protocol_params import AskParams
+    from claw_lsp.agent.state import ServiceError
+    from claw_lsp.agent.turn import Prompt
 
-    params = AskParams(prompt=args.prompt, session=args.session)
+    if not args.prompt.strip():
+        print("claw-lsp: the prompt is empty", file=sys.stderr)
+        return 2
     task = asyncio.current_task()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGINT, lambda: service.cancel() or (task and task.cancel()))
     try:
-        slash = parse_slash(args.prompt)
-        if slash:
-            text, session = await run_slash(
-                service, service.folder(), *slash, session_hint=args.session
-            )
-            result = {
-                "session": session,
-                "turn": None,
-                "text": text,
-                "stopReason": "local",
-                "edits": [],
-                "toolCalls": 0,
-                "usage": {"promptTokens": 0, "completionTokens": 0},
-            }
-        else:
-            result = await service.ask(params)
+        result = await service.submit(Prompt(text=args.prompt, session=args.session))
     except asyncio.CancelledError:
         print("\n[claw] cancelled", file=sys.stderr)
         return 130
+    except ServiceError as exc:
+        print(f"claw-lsp: {exc}", file=sys.stderr)
+        return 1
     finally:
         await service.models.close()
     if args.json:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-_WIRE_KEYS = {"role", "content", "tool_calls", "tool_call_id", "name"}
-
 
 def messages_from_records(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Messages of a stored session; a compaction record replaces what came before it."""
@@ -49,11 +47,3 @@ def _closing(call_ids: list[str], note: str) -> list[dict[str, Any]]:
         {"role": "tool", "tool_call_id": cid, "content": f"Error: not run ({note})"}
         for cid in call_ids
     ]
-
-
-def wire_message(message: Mapping[str, Any]) -> dict[str, Any]:
-    """Only the keys an OpenAI-compatible server understands (we keep flags of our own)."""
-    out = {k: v for k, v in message.items() if k in _WIRE_KEYS}
-    if out.get("role") == "assistant" and out.get("content") is None:
-        out["content"] = ""
-    return out

@@ -7,14 +7,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from claw_lsp.agent.ports import FileChange
-from claw_lsp.agent.service import AgentService, ServiceError
+from claw_lsp.agent.core import AgentCore
+from claw_lsp.agent.state import ServiceError
 from claw_lsp.edits.journal import text_hash
+from claw_lsp.foundation.ports import FileChange
 from claw_lsp.permissions.paths import PathDenied
 from claw_lsp.sessions.export import export_markdown
 
 
-def _current_text(service: AgentService, path: Path) -> tuple[str | None, int | None]:
+def _current_text(service: AgentCore, path: Path) -> tuple[str | None, int | None]:
     snapshot = service.editor.snapshot(path)
     if snapshot is not None:
         return snapshot.text, snapshot.version
@@ -27,7 +28,7 @@ def _current_text(service: AgentService, path: Path) -> tuple[str | None, int | 
 
 
 async def undo_turn(
-    service: AgentService, session_id: str | None, turn: int | None, folder: str | None = None
+    service: AgentCore, session_id: str | None, turn: int | None, folder: str | None = None
 ) -> dict[str, Any]:
     if session_id is None:
         state = service.folder(folder)
@@ -72,7 +73,7 @@ async def undo_turn(
     return {"session": session.id, "turn": turn, "undone": True, "files": [c.uri for c in changes]}
 
 
-async def accept_proposal(service: AgentService, proposal_id: str) -> dict[str, Any]:
+async def accept_proposal(service: AgentCore, proposal_id: str) -> dict[str, Any]:
     proposal = service.proposals.get(proposal_id)
     if proposal is None:
         raise ServiceError(f"no proposal {proposal_id!r}")
@@ -113,7 +114,7 @@ async def accept_proposal(service: AgentService, proposal_id: str) -> dict[str, 
     return {"proposal": proposal_id, "applied": True}
 
 
-def reject_proposal(service: AgentService, proposal_id: str) -> dict[str, Any]:
+def reject_proposal(service: AgentCore, proposal_id: str) -> dict[str, Any]:
     proposal = service.proposals.get(proposal_id)
     if proposal is None:
         raise ServiceError(f"no proposal {proposal_id!r}")
@@ -122,7 +123,7 @@ def reject_proposal(service: AgentService, proposal_id: str) -> dict[str, Any]:
     return {"proposal": proposal_id, "state": proposal.state}
 
 
-def list_sessions(service: AgentService, folder: str | None) -> list[dict[str, Any]]:
+def list_sessions(service: AgentCore, folder: str | None) -> list[dict[str, Any]]:
     state = service.folder(folder)
     return [
         {
@@ -137,29 +138,29 @@ def list_sessions(service: AgentService, folder: str | None) -> list[dict[str, A
     ]
 
 
-def history(service: AgentService, session_id: str) -> list[dict[str, Any]]:
+def history(service: AgentCore, session_id: str) -> list[dict[str, Any]]:
     _, session = service.find_session(session_id)
     return list(session.messages or [])
 
 
-def new_session(service: AgentService, folder: str | None) -> dict[str, Any]:
+def new_session(service: AgentCore, folder: str | None) -> dict[str, Any]:
     state = service.folder(folder)
     return {"session": service.new_session(state).id}
 
 
-def resume_session(service: AgentService, session_id: str) -> dict[str, Any]:
+def resume_session(service: AgentCore, session_id: str) -> dict[str, Any]:
     state, session = service.find_session(session_id)
     service.store.set_current(state.root.uri, session.id)
     return {"session": session.id, "turns": session.turns}
 
 
-def fork_session(service: AgentService, session_id: str, turn: int | None) -> dict[str, Any]:
+def fork_session(service: AgentCore, session_id: str, turn: int | None) -> dict[str, Any]:
     state, _ = service.find_session(session_id)
     new_id = service.store.fork(state.root.uri, session_id, turn)
     return {"session": new_id, "forkedFrom": session_id}
 
 
-def export_session(service: AgentService, session_id: str) -> dict[str, Any]:
+def export_session(service: AgentCore, session_id: str) -> dict[str, Any]:
     state, _ = service.find_session(session_id)
     loaded = service.store.load(state.root.uri, session_id)
     if loaded is None:
@@ -167,7 +168,7 @@ def export_session(service: AgentService, session_id: str) -> dict[str, Any]:
     return {"session": session_id, "markdown": export_markdown(loaded)}
 
 
-def delete_session(service: AgentService, session_id: str) -> dict[str, Any]:
+def delete_session(service: AgentCore, session_id: str) -> dict[str, Any]:
     state, _ = service.find_session(session_id)
     if state.running_session == session_id:
         raise ServiceError("that session has a turn running; cancel it first")

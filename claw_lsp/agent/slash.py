@@ -8,17 +8,18 @@ import re
 from collections.abc import Awaitable, Callable
 
 from claw_lsp.agent import operations
-from claw_lsp.agent.service import AgentService, FolderState, ServiceError, SessionState
+from claw_lsp.agent.core import AgentCore
+from claw_lsp.agent.state import FolderState, ServiceError, SessionState
 from claw_lsp.context.breakdown import context_breakdown, render_breakdown
 from claw_lsp.context.engine import TurnContext, compact_turn
 from claw_lsp.context.prompt import SYSTEM_PROMPT
 from claw_lsp.context.rules_files import discover_rules_files, rules_file_label
 from claw_lsp.context.tokens import ContextStats, resolve_window
 from claw_lsp.context.turn_context import rules_context, sent_rules_labels
+from claw_lsp.foundation.tiers import TIER_DESCRIPTIONS
 from claw_lsp.llm.base import BackendError, ChatModel
+from claw_lsp.permissions.access import access_kind
 from claw_lsp.permissions.sandbox import probe_sandbox
-from claw_lsp.permissions.tiers import TIER_DESCRIPTIONS
-from claw_lsp.tools.registry import tier_needed
 
 # A command is one word after the slash, then whitespace or the end: "/tmp/x is broken" and
 # "/usr/bin/env" are prompts (paths), not commands.
@@ -51,7 +52,7 @@ def parse_slash(prompt: str) -> tuple[str, str] | None:
 
 
 async def run_slash(
-    service: AgentService, state: FolderState, name: str, args: str, session_hint: str | None = None
+    service: AgentCore, state: FolderState, name: str, args: str, session_hint: str | None = None
 ) -> Reply:
     """Returns (text, session id)."""
     handler = _HANDLERS.get(name)
@@ -64,21 +65,17 @@ async def run_slash(
         return f"/{name}: {exc}", None
 
 
-def _session(service: AgentService, state: FolderState, hint: str | None) -> SessionState | None:
+def _session(service: AgentCore, state: FolderState, hint: str | None) -> SessionState | None:
     """The session a command is about: the one named in the ask, else the folder's current."""
-    session_id = hint if hint and hint != "new" else service.store.current(state.root.uri)
-    if not session_id:
-        return None
-    _, session = service.find_session(session_id)
-    return session
+    return service.index.about(state, hint)
 
 
-async def _help(service: AgentService, state: FolderState, args: str, hint: str | None) -> Reply:
+async def _help(service: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
     rows = [f"/{n:<12} {d}" for n, d in HELP.items()]
     return "Commands (handled locally, no prompt goes to the model):\n" + "\n".join(rows), None
 
 
-async def _context(service: AgentService, state: FolderState, args: str, hint: str | None) -> Reply:
+async def _context(service: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
     settings = service.settings_for(state)
     session = _session(service, state, hint)
     messages = list(session.messages or []) if session else []
@@ -86,7 +83,7 @@ async def _context(service: AgentService, state: FolderState, args: str, hint: s
     pending = rules_context(state.root, already_sent=sent_rules_labels(messages))
     breakdown = context_breakdown(
         SYSTEM_PROMPT,
-        service.registry.schemas(settings.tier, settings.approvals),
+        service.toolbox().definitions(settings.tier, settings.approvals),
         messages,
         stats=stats,
         configured_window=settings.context_window,
@@ -98,12 +95,17 @@ async def _context(service: AgentService, state: FolderState, args: str, hint: s
     return text, session.id if session else None
 
 
-async def _tools(service: AgentService, state: FolderState, args: str, hint: str | None) -> Reply:
+async def _tools(service: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
     settings = service.settings_for(state)
-    advertised = service.registry.advertised_names(settings.tier, settings.approvals)
+    toolbox = service.toolbox()
+    advertised = {t.name for t in toolbox.offered(settings.tier, settings.approvals)}
     rows = []
-    for tool in service.registry.all():
-        needed = tier_needed(tool)
+    for tool in toolbox.tools:
+        kind = access_kind(tool.kind)
+        if kind is None:
+            rows.append(f"{tool.name:<12} never runs (unknown access kind {tool.kind!r})")
+            continue
+        needed = kind.auto_tier
         if settings.tier.allows(needed):
             now = "runs now"
         elif tool.name in advertised:
@@ -114,7 +116,7 @@ async def _tools(service: AgentService, state: FolderState, args: str, hint: str
     return f"Tier: {settings.tier.value}, approvals: {settings.approvals}\n" + "\n".join(rows), None
 
 
-async def _memory(service: AgentService, state: FolderState, args: str, hint: str | None) -> Reply:
+async def _memory(service: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
     folder = state.root.real_path
     files = discover_rules_files(folder)
     if not files:
@@ -136,7 +138,7 @@ async def _memory(service: AgentService, state: FolderState, args: str, hint: st
     return text, session.id if session else None
 
 
-async def _status(service: AgentService, state: FolderState, args: str, hint: str | None) -> Reply:
+async def _status(service: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
     status = service.status(state.root.uri)
     settings = service.settings_for(state)
     backend = status["backend"]
@@ -165,7 +167,7 @@ async def _status(service: AgentService, state: FolderState, args: str, hint: st
     return "\n".join(lines), session.id if session else None
 
 
-def _stored_usage(service: AgentService, state: FolderState, session: SessionState) -> str:
+def _stored_usage(service: AgentCore, state: FolderState, session: SessionState) -> str:
     """Summed from the turn records, so it survives restarts."""
     loaded = service.store.load(state.root.uri, session.id)
     prompt = completion = turns = 0
@@ -178,7 +180,7 @@ def _stored_usage(service: AgentService, state: FolderState, session: SessionSta
     return f"{turns} turns, {prompt} prompt + {completion} completion tokens"
 
 
-async def _model(service: AgentService, state: FolderState, args: str, hint: str | None) -> Reply:
+async def _model(service: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
     if args:
         name = args.split()[0]
         if not _MODEL_NAME.match(name):
@@ -190,7 +192,7 @@ async def _model(service: AgentService, state: FolderState, args: str, hint: str
 
 
 async def _permissions(
-    service: AgentService, state: FolderState, args: str, hint: str | None
+    service: AgentCore, state: FolderState, args: str, hint: str | None
 ) -> Reply:
     settings = service.settings_for(state)
     sandbox = probe_sandbox()
@@ -210,13 +212,13 @@ async def _permissions(
     return "\n".join(lines), session.id if session else None
 
 
-async def _clear(service: AgentService, state: FolderState, args: str, hint: str | None) -> Reply:
+async def _clear(service: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
     _refuse_while_running(state)
     session = service.new_session(state)
     return f"Started a new session {session.id}.", session.id
 
 
-async def _compact(service: AgentService, state: FolderState, args: str, hint: str | None) -> Reply:
+async def _compact(service: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
     _refuse_while_running(state)
     session = _session(service, state, hint)
     if session is None or not session.messages:
@@ -237,7 +239,7 @@ async def _compact(service: AgentService, state: FolderState, args: str, hint: s
             record_message=lambda message: None,
             record_compaction=lambda r: service.store.append(state.root.uri, session.id, [r]),
             system_prompt=SYSTEM_PROMPT,
-            tools=service.registry.schemas(settings.tier, settings.approvals),
+            tools=service.toolbox().definitions(settings.tier, settings.approvals),
         )
         compaction = await compact_turn(model, ctx, reason="manual")
     if compaction is None:
@@ -249,9 +251,7 @@ async def _compact(service: AgentService, state: FolderState, args: str, hint: s
     ), session.id
 
 
-async def _sessions(
-    service: AgentService, state: FolderState, args: str, hint: str | None
-) -> Reply:
+async def _sessions(service: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
     rows = operations.list_sessions(service, state.root.uri)
     if not rows:
         return "No sessions yet in this folder.", None
@@ -265,7 +265,7 @@ async def _sessions(
     return "\n".join(lines) + more + "\n(* current; /resume ID to switch)", None
 
 
-async def _resume(service: AgentService, state: FolderState, args: str, hint: str | None) -> Reply:
+async def _resume(service: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
     if not args:
         return "Usage: /resume SESSION_ID (see /sessions)", None
     _refuse_while_running(state)
@@ -273,7 +273,7 @@ async def _resume(service: AgentService, state: FolderState, args: str, hint: st
     return f"Resumed session {result['session']} ({result['turns']} turns).", result["session"]
 
 
-async def _undo(service: AgentService, state: FolderState, args: str, hint: str | None) -> Reply:
+async def _undo(service: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
     _refuse_while_running(state)
     session = _session(service, state, hint)
     if session is None:
@@ -282,7 +282,7 @@ async def _undo(service: AgentService, state: FolderState, args: str, hint: str 
     return f"Undid turn {result['turn']} ({len(result['files'])} files).", result["session"]
 
 
-async def _export(service: AgentService, state: FolderState, args: str, hint: str | None) -> Reply:
+async def _export(service: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
     session = _session(service, state, hint)
     if session is None:
         return "No session to export.", None
@@ -294,7 +294,7 @@ def _refuse_while_running(state: FolderState) -> None:
         raise ServiceError("a turn is running in this folder; wait for it or cancel it first")
 
 
-_HANDLERS: dict[str, Callable[[AgentService, FolderState, str, str | None], Awaitable[Reply]]] = {
+_HANDLERS: dict[str, Callable[[AgentCore, FolderState, str, str | None], Awaitable[Reply]]] = {
     "help": _help,
     "context": _context,
     "tools": _tools,

@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from claw_lsp.agent.history import wire_message
 from claw_lsp.context.rules_files import NESTED_RULES_PREAMBLE, RULES_PREAMBLE
 from claw_lsp.context.tokens import ContextStats, WindowInfo, json_chars, resolve_window
+from claw_lsp.foundation.messages import wire_message
 from claw_lsp.llm.text_mode import text_mode_messages, text_mode_system_prompt
 
 _RULES_BLOCK = re.compile(

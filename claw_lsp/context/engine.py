@@ -1,14 +1,15 @@
-"""The context engine of one turn: it sits on the ChatModel seam, so it sees every request
-exactly as it goes out, and before each one it
+"""The context engine of one turn: the step the agent loop runs before every request.
 
+Before each request it
 - adds the instruction files of subfolders the agent has started working in (a user-role
   message after the tool results, recorded like any other message);
-- measures the request and, past `compact_threshold` of the window, replaces the older part
-  of the conversation with a summary the model writes (kept in place in the turn's message
-  list and recorded as a `compaction` record);
-- on a "context length exceeded" error compacts once and retries once; a second overflow is
-  the turn's error (no loop, BF-13);
-- afterwards records the request's size and the backend's reported usage (token accounting).
+- builds the request (through the model, in its wire form) and measures it; past
+  `compact_threshold` of the window it replaces the older part of the conversation with a
+  summary the model writes (kept in place in the turn's message list and recorded as a
+  `compaction` record).
+After a "context length exceeded" error it compacts once so that the loop can retry once; a
+second overflow is the turn's error (no loop, BF-13). It records each request's size and the
+backend's reported usage (token accounting).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from claw_lsp.agent.history import wire_message
 from claw_lsp.config import Settings
 from claw_lsp.context.compaction import (
     KEEP_RECENT_MESSAGES,
@@ -36,8 +36,8 @@ from claw_lsp.context.tokens import (
     resolve_window,
 )
 from claw_lsp.context.turn_context import nested_rules_message
-from claw_lsp.llm.base import BackendError, ChatModel, ChatRequest, ModelReply
-from claw_lsp.llm.text_mode import text_mode_messages
+from claw_lsp.foundation.messages import Usage, wire_message
+from claw_lsp.llm.base import BackendError, ChatModel, ChatRequest
 from claw_lsp.permissions.paths import Root
 
 Notice = Callable[[str], None]
@@ -49,9 +49,13 @@ TAIL_SHARE = 0.25
 REGROWTH_SHARE = 0.25
 
 
+def _ignore(_: str) -> None:
+    pass
+
+
 @dataclass
 class TurnContext:
-    """What the engine needs from the service for one turn (or one /compact)."""
+    """What the engine needs from the agent for one turn (or one /compact)."""
 
     settings: Settings
     stats: ContextStats
@@ -65,64 +69,61 @@ class TurnContext:
     tools: list[dict[str, Any]] = field(default_factory=list)
 
 
-class ContextManagedModel:
-    """A ChatModel that manages the context of the requests it forwards."""
+class ContextStep:
+    """Prepares every request of one turn; the loop calls it, it never calls the loop."""
 
-    def __init__(self, inner: ChatModel, ctx: TurnContext) -> None:
-        self.inner = inner
+    def __init__(self, ctx: TurnContext, model: ChatModel) -> None:
         self.ctx = ctx
-        self.model_name = inner.model_name
+        self.model = model
         self._overflow_retried = False
         self._compacted_at_chars: int | None = None
 
-    async def complete(
-        self,
-        request: ChatRequest,
-        *,
-        on_text: Callable[[str], None],
-        on_notice: Notice = lambda _: None,
-    ) -> ModelReply:
+    async def request(self, on_notice: Notice = _ignore) -> ChatRequest:
+        """The next request over the current messages, compacted first when it is too big."""
         ctx = self.ctx
-        ctx.stats.text_mode = getattr(self.inner, "tool_mode", "native") == "text"
+        ctx.stats.text_mode = self.model.tool_mode == "text"
         await fetch_metadata_window(
-            ctx.stats, ctx.settings.base_url, self.inner.model_name, ctx.settings.api_key
+            ctx.stats, ctx.settings.base_url, self.model.model_name, ctx.settings.api_key
         )
-        changed = self._add_nested_rules()
-        if self._over_threshold(request if not changed else self._rebuild(request)):
+        self._add_nested_rules()
+        request = self._build()
+        if self._over_threshold(request):
             compaction = await compact_turn(
-                self.inner, ctx, reason="threshold", on_notice=on_notice
+                self.model, ctx, reason="threshold", on_notice=on_notice
             )
-            changed = changed or compaction is not None
             if compaction is not None:
-                self._compacted_at_chars = _size(self._rebuild(request)).total_chars
-        if changed:
-            request = self._rebuild(request)
-        size = _size(request)
-        try:
-            reply = await self.inner.complete(request, on_text=on_text, on_notice=on_notice)
-        except BackendError as exc:
-            if exc.kind != "context_length" or self._overflow_retried:
-                raise
-            self._overflow_retried = True
-            ctx.stats.learn_overflow(size, str(exc))
-            if await compact_turn(self.inner, ctx, reason="overflow", on_notice=on_notice) is None:
-                raise
-            request = self._rebuild(request)
-            size = _size(request)
-            reply = await self.inner.complete(request, on_text=on_text, on_notice=on_notice)
-        ctx.stats.observe(size, reply.usage)
-        return reply
+                request = self._build()
+                self._compacted_at_chars = _size(request).total_chars
+        return request
 
-    def _add_nested_rules(self) -> bool:
+    async def after_overflow(
+        self, request: ChatRequest, error: BackendError, on_notice: Notice = _ignore
+    ) -> ChatRequest | None:
+        """A smaller request to retry with once, or None: the overflow is the turn's error."""
+        if self._overflow_retried:
+            return None
+        self._overflow_retried = True
+        self.ctx.stats.learn_overflow(_size(request), str(error))
+        compaction = await compact_turn(
+            self.model, self.ctx, reason="overflow", on_notice=on_notice
+        )
+        return None if compaction is None else self._build()
+
+    def observe(self, request: ChatRequest, usage: Usage | None) -> None:
+        self.ctx.stats.observe(_size(request), usage)
+
+    def _build(self) -> ChatRequest:
+        ctx = self.ctx
+        return self.model.build_request(ctx.system_prompt, ctx.tools, ctx.messages)
+
+    def _add_nested_rules(self) -> None:
         ctx = self.ctx
         if not ctx.messages or ctx.messages[-1].get("role") != "tool":
-            return False  # turn start: the user message already carries what applies
+            return  # turn start: the user message already carries what applies
         message = nested_rules_message(ctx.root, ctx.messages, ctx.worked_paths())
-        if message is None:
-            return False
-        ctx.messages.append(message)
-        ctx.record_message(message)
-        return True
+        if message is not None:
+            ctx.messages.append(message)
+            ctx.record_message(message)
 
     def _over_threshold(self, request: ChatRequest) -> bool:
         stats, settings = self.ctx.stats, self.ctx.settings
@@ -133,24 +134,6 @@ class ContextManagedModel:
             if size < self._compacted_at_chars + regrowth:
                 return False
         return stats.tokens(size) > settings.compact_threshold * window
-
-    def __getattr__(self, name: str) -> Any:
-        # Everything else (tool_mode, base_url, close ...) is the wrapped model's.
-        return getattr(self.inner, name)
-
-    def _rebuild(self, request: ChatRequest) -> ChatRequest:
-        """The same request over the changed message list, in the same wire form."""
-        text_mode = getattr(self.inner, "tool_mode", "native") == "text"
-        return ChatRequest(
-            [*request.messages[:1], *wire_history(self.ctx.messages, text_mode=text_mode)],
-            request.tools,
-        )
-
-
-def wire_history(messages: Iterable[dict[str, Any]], *, text_mode: bool) -> list[dict[str, Any]]:
-    """The messages as the loop sends them (agent/loop.py `_WireForm.request`)."""
-    history = [wire_message(m) for m in messages]
-    return text_mode_messages(history) if text_mode else history
 
 
 async def compact_turn(
@@ -205,15 +188,11 @@ async def compact_turn(
 
 def _summariser(model: ChatModel, on_notice: Notice) -> Callable[[str], Any]:
     async def summarise(transcript: str) -> str:
-        request = ChatRequest(
-            [
-                {"role": "system", "content": SUMMARY_SYSTEM_PROMPT},
-                {"role": "user", "content": transcript},
-            ],
-            [],
+        request = model.build_request(
+            SUMMARY_SYSTEM_PROMPT, [], [{"role": "user", "content": transcript}]
         )
-        reply = await model.complete(request, on_text=lambda _: None, on_notice=on_notice)
-        return reply.text
+        reply = await model.reply(request, on_text=_ignore, on_notice=on_notice)
+        return reply.raw_text
 
     return summarise
 

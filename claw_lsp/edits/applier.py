@@ -7,10 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from claw_lsp.agent.ports import ApplyResult, Editor, EventSink, FileChange
 from claw_lsp.edits.journal import TurnJournal
 from claw_lsp.edits.proposals import Proposal, ProposalStore
 from claw_lsp.edits.textdiff import changed_line_span, unified_diff
+from claw_lsp.foundation.events import EventSink
+from claw_lsp.foundation.ports import ApplyResult, Editor, FileChange
 
 MAX_EDIT_CHARS = 5_000_000
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from claw_lsp.agent.ports import ApplyResult, FileChange
 from claw_lsp.edits.filetext import FileText, encode_text
+from claw_lsp.foundation.ports import ApplyResult, FileChange
 from claw_lsp.permissions.confined_write import remove_confined, write_confined
 
 

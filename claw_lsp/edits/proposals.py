@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from claw_lsp.agent.ports import FileChange
+from claw_lsp.foundation.ports import FileChange
 
 ProposalState = Literal["pending", "accepted", "rejected", "stale"]
 

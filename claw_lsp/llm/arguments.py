@@ -14,8 +14,9 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from claw_lsp.foundation.messages import ParsedArguments
 
 MAX_ARGUMENTS_CHARS = 1_000_000
 
@@ -45,19 +46,6 @@ _QUOTE_ENTITIES = ("&#34;", "&quot;")
 # A final value that is certainly complete: a closed string, array or object, or a keyword.
 # A trailing number could itself be truncated ("10" of "100"), so it never qualifies.
 _COMPLETE_VALUE_END = re.compile(r'(?:["\]}]|\btrue|\bfalse|\bnull)\s*$')
-
-
-@dataclass(frozen=True)
-class ParsedArguments:
-    """Outcome of parsing one tool call's arguments."""
-
-    value: dict[str, Any] | None  # None when invalid
-    error: str | None  # short, model-facing explanation
-    repair: str | None  # the single documented repair that was applied, if any
-
-    @property
-    def ok(self) -> bool:
-        return self.value is not None
 
 
 class _ArgumentsError(ValueError):
@@ -236,16 +224,7 @@ def parse_arguments(raw: str | Mapping[str, Any] | None) -> ParsedArguments:
 
 
 def sanitize_for_history(raw: str | Mapping[str, Any] | None, parsed: ParsedArguments) -> str:
-    """The arguments string to store in history and replay to the backend.
-
-    The canonical JSON of the parsed value when it is valid, else ``"{}"``: invalid raw text in
-    history makes vLLM reject every later request with a 400 (SECURITY.md BF-07). ``raw`` is
-    accepted so call sites read symmetrically; it is never echoed back.
-    """
+    """The arguments string to store in history and replay to the backend (see
+    ParsedArguments.history_json); ``raw`` is never echoed back."""
     del raw  # never replayed, whatever it was
-    if parsed.value is None:
-        return "{}"
-    try:
-        return json.dumps(parsed.value, allow_nan=False)
-    except (TypeError, ValueError, RecursionError):
-        return "{}"
+    return parsed.history_json()

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from claw_lsp.foundation.secrets import redact
 from claw_lsp.llm.base import BackendError
-from claw_lsp.secrets import redact
 
 MAX_BODY_IN_ERROR = 500
 CONTEXT_ERROR_MARKERS = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from claw_lsp.secrets import redact
+from claw_lsp.foundation.secrets import redact
 
 # Below this an agent's system prompt, tools and one file already overflow.
 SMALL_CONTEXT = 16_384

@@ -1,10 +1,19 @@
-"""The ChatModel seam: what the agent loop needs from any backend."""
+"""The seams between the agent and a model backend.
+
+`ChatBackend` is one OpenAI-compatible endpoint: wire messages and tool definitions in, a
+reply out (llm/openai_compat.py). `ChatModel` is the model as the agent loop sees it: it
+builds each request in the model's wire form (native tools, or tools described in the
+prompt), and hands back the assistant's visible text and its tool calls, recovered from text
+where needed and with arguments parsed once (llm/wire.py). The loop never looks behind it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
+
+from claw_lsp.foundation.messages import ToolCall, Usage
 
 BackendErrorKind = Literal[
     "auth",
@@ -19,6 +28,12 @@ BackendErrorKind = Literal[
     "server",
     "not_configured",
 ]
+ToolMode = Literal["native", "text"]
+TextCallback = Callable[[str], None]
+
+
+def _ignore(_: str) -> None:
+    pass
 
 
 class BackendError(Exception):
@@ -31,60 +46,67 @@ class BackendError(Exception):
 
 
 @dataclass
-class RawToolCall:
-    """A tool call exactly as the backend produced it (arguments not yet parsed)."""
-
-    id: str
-    name: str
-    arguments: str | Mapping[str, Any]
-    from_text: bool = False
-
-
-@dataclass
-class Usage:
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cached_tokens: int | None = None
-
-    def add(self, other: Usage | None) -> None:
-        if other is None:
-            return
-        self.prompt_tokens += other.prompt_tokens
-        self.completion_tokens += other.completion_tokens
-        if other.cached_tokens is not None:
-            self.cached_tokens = (self.cached_tokens or 0) + other.cached_tokens
-
-    def to_wire(self) -> dict[str, int]:
-        out = {"promptTokens": self.prompt_tokens, "completionTokens": self.completion_tokens}
-        if self.cached_tokens is not None:
-            out["cachedTokens"] = self.cached_tokens
-        return out
-
-
-@dataclass
 class ModelReply:
+    """One backend reply as it came: native tool calls (arguments unparsed) and all text."""
+
     text: str = ""
-    tool_calls: list[RawToolCall] = field(default_factory=list)
+    tool_calls: list[ToolCall] = field(default_factory=list)
     finish_reason: str | None = None
     usage: Usage | None = None
 
 
 @dataclass(frozen=True)
 class ChatRequest:
+    """Exactly what goes on the wire: the system message first, then the history."""
+
     messages: Sequence[Mapping[str, Any]]
     tools: Sequence[Mapping[str, Any]]
+    # Not sent: the offered tools' definitions by name, so that calls written as text can be
+    # recovered and typed even when the tools travel inside the prompt (text mode).
+    offered: Mapping[str, Mapping[str, Any] | None] = field(default_factory=dict)
 
 
-class ChatModel(Protocol):
-    """A streaming chat backend. `on_text` receives assistant text deltas as they arrive;
+class ChatBackend(Protocol):
+    """A streaming chat endpoint. `on_text` receives assistant text deltas as they arrive;
     `on_notice` receives user-facing notices such as "rate limited, retrying in 2 s"."""
 
     model_name: str
+    base_url: str
 
     async def complete(
+        self, request: ChatRequest, *, on_text: TextCallback, on_notice: TextCallback = _ignore
+    ) -> ModelReply: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass
+class AssistantReply:
+    """A reply as the loop needs it."""
+
+    text: str  # what the user sees: recovered call markup removed
+    calls: list[ToolCall]  # native or recovered from text, arguments parsed
+    raw_text: str  # the content as the model wrote it
+    usage: Usage | None = None
+    # The reply hit the output token limit in the middle of a tool call: never run it.
+    cut_off_call: bool = False
+
+
+class ChatModel(Protocol):
+    model_name: str
+    tool_mode: ToolMode
+
+    def build_request(
+        self,
+        system_prompt: str,
+        tools: Sequence[Mapping[str, Any]],
+        messages: Sequence[Mapping[str, Any]],
+    ) -> ChatRequest: ...
+
+    async def reply(
         self,
         request: ChatRequest,
         *,
-        on_text: Callable[[str], None],
-        on_notice: Callable[[str], None] = lambda _: None,
-    ) -> ModelReply: ...
+        on_text: TextCallback,
+        on_notice: TextCallback = _ignore,
+    ) -> AssistantReply: ...

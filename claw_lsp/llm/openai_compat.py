@@ -15,7 +15,6 @@ from typing import Any
 from claw_lsp.llm.backend_errors import map_status_error
 from claw_lsp.llm.base import BackendError, ChatRequest, ModelReply
 from claw_lsp.llm.stream_reply import read_completion, read_stream
-from claw_lsp.llm.text_mode import ToolMode
 
 MAX_RETRIES = 3
 # A refused connection is usually a server that is not running: fail fast (BF-03).
@@ -40,16 +39,11 @@ class OpenAICompatModel:
         extra_body: Mapping[str, Any] | None = None,
         stream: bool = True,
         retry_empty_stream: bool = True,
-        tool_mode: ToolMode = "native",
     ) -> None:
         import openai  # imported lazily: it is the slowest import and not needed to initialize
 
         self.model_name = model
         self.base_url = base_url
-        # native: tools go in the request; text: they are described in the system prompt and
-        # parsed back from the reply (backends without tool calling). Fixed per instance, so
-        # the system prompt stays byte-stable for every session on this backend.
-        self.tool_mode: ToolMode = tool_mode
         self._max_retries = max_retries
         self._extra_body = dict(extra_body or {})
         # Some servers (llama-cpp-python with tool_choice auto) cannot stream tool calls.

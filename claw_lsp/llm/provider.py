@@ -9,11 +9,12 @@ import urllib.request
 from typing import Any
 
 from claw_lsp.config import NO_BACKEND_MESSAGE, Settings
-from claw_lsp.llm.base import BackendError, ChatModel
+from claw_lsp.llm.base import BackendError
 from claw_lsp.llm.embedded import EmbeddedBackend, find_embedded_model
 from claw_lsp.llm.openai_compat import OpenAICompatModel
 from claw_lsp.llm.probe import ProbeCache, ProbeReport
 from claw_lsp.llm.text_mode import choose_tool_mode
+from claw_lsp.llm.wire import WireModel
 
 EMBEDDED_NOTE = (
     "the embedded SmolLM2-135M demo model: fine for trying claw_lsp out, far too small for real "
@@ -26,22 +27,27 @@ EMBEDDED_PROBE_TIMEOUT_S = 90.0
 
 class ModelProvider:
     def __init__(self) -> None:
-        self._models: dict[tuple[str, str, str, str], OpenAICompatModel] = {}
+        self._models: dict[tuple[str, str, str, str, bool], WireModel] = {}
         # One probe per backend per process, shared by doctor, /status and toolMode auto.
         self.probes = ProbeCache()
         self._embedded: EmbeddedBackend | None = None
         self._discovered: dict[str, str] = {}
         self._lock = asyncio.Lock()
 
-    async def get(self, settings: Settings) -> ChatModel:
+    async def get(self, settings: Settings) -> WireModel:
         async with self._lock:
             base_url, model = await self._endpoint(settings)
-            # Settings gains toolMode / emptyStreamRetry later; until then the defaults apply.
             configured_mode = settings.tool_mode
-            key = (base_url, model, settings.api_key or "", configured_mode)
+            key = (
+                base_url,
+                model,
+                settings.api_key or "",
+                configured_mode,
+                settings.text_tool_calls,
+            )
             if key not in self._models:
                 probed = self.probes.peek(base_url, settings.api_key, model)
-                self._models[key] = OpenAICompatModel(
+                backend = OpenAICompatModel(
                     base_url=base_url,
                     model=model,
                     api_key=settings.api_key,
@@ -51,9 +57,15 @@ class ModelProvider:
                     # The demo model rambles on 2 CPU cores: keep its answers short.
                     extra_body=None if settings.base_url else {"max_tokens": 384},
                     retry_empty_stream=settings.empty_stream_retry,
+                )
+                # The mode is fixed per model instance, so the system prompt stays byte-stable
+                # for every session on this backend.
+                self._models[key] = WireModel(
+                    backend,
                     tool_mode=choose_tool_mode(
                         configured_mode, probed.tool_calls if probed else None
                     ),
+                    text_calls=settings.text_tool_calls,
                 )
             return self._models[key]
 
@@ -72,7 +84,7 @@ class ModelProvider:
 
     def active_tool_mode(self, base_url: str, model: str) -> str | None:
         """The tool mode of a model already in use for this backend, if there is one."""
-        for (url, name, _, _), instance in self._models.items():
+        for (url, name, *_), instance in self._models.items():
             if url == base_url and name == model:
                 return instance.tool_mode
         return None

@@ -17,9 +17,10 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from claw_lsp.foundation.messages import ToolCall, Usage
 from claw_lsp.llm.arguments import MAX_ARGUMENTS_CHARS
 from claw_lsp.llm.backend_errors import error_from_payload, invalid_response
-from claw_lsp.llm.base import BackendError, ModelReply, RawToolCall, Usage
+from claw_lsp.llm.base import BackendError, ModelReply
 
 # BF-16: a hostile or runaway backend must not fill memory or the editor.
 MAX_REPLY_CHARS = 1_000_000
@@ -145,7 +146,7 @@ class ReplyAssembler:
 
     def reply(self) -> ModelReply:
         calls = [
-            RawToolCall(id=entry.id or "", name=entry.name, arguments=entry.arguments)
+            ToolCall(id=entry.id or "", name=entry.name, arguments=entry.arguments)
             for _, entry in sorted(self.calls.items())
             if entry.name
         ]

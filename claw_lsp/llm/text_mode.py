@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
+from claw_lsp.llm.base import ToolMode
 from claw_lsp.llm.text_tools_prompt import render_tools_prompt
 
-ToolMode = Literal["native", "text"]
 CONFIGURED_MODES = ("native", "text", "auto")
 
 

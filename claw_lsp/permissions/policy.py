@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from claw_lsp.foundation.tiers import Tier
+from claw_lsp.permissions.access import access_kind
 from claw_lsp.permissions.rules import PermissionRules
 from claw_lsp.permissions.shell_classify import Risk, classify
-from claw_lsp.permissions.tiers import Tier
 
 Action = Literal["allow", "ask", "deny"]
 
@@ -40,7 +41,7 @@ class SessionGrants:
 
 @dataclass(frozen=True)
 class CallFacts:
-    kind: Literal["read", "write", "shell"]
+    kind: str  # an access kind (permissions/access.py); an unmapped kind is denied
     tool: str
     relative_paths: tuple[str, ...] = ()
     protected: str | None = None  # reason, when a path is protected
@@ -60,6 +61,10 @@ def decide(
     sandboxed: bool,
     allow_unsandboxed: bool = True,
 ) -> Decision:
+    if access_kind(facts.kind) is None:
+        return Decision(
+            "deny", f"{facts.tool} has an unknown access kind {facts.kind!r}", None, False
+        )
     if facts.kind == "shell" and not sandboxed and not allow_unsandboxed and tier != Tier.UNSAFE:
         # The user's policy turns the "approve an unsandboxed command" escape off entirely.
         return Decision("deny", "no sandbox is available and allowUnsandboxed is off", None, False)
@@ -72,7 +77,9 @@ def decide(
 def _decide(
     facts: CallFacts, *, tier: Tier, rules: PermissionRules, grants: SessionGrants, sandboxed: bool
 ) -> Decision:
-    if facts.kind == "shell":
+    kind = access_kind(facts.kind)
+    assert kind is not None  # decide() denied unmapped kinds
+    if kind.matcher == "shell":
         return _decide_shell(facts, tier, rules, grants, sandboxed)
     for rel in facts.relative_paths:
         verdict = rules.decide_path(facts.tool, rel)
@@ -83,18 +90,19 @@ def _decide(
     if facts.protected:
         # Per-change approval, never a session grant, at every tier below unsafe.
         return Decision("ask", facts.protected, None, allow_session=False)
-    if facts.kind == "read":
+    if kind.matcher == "read-path":
         if facts.sensitive:
             key = f"read:{facts.relative_paths[0]}" if facts.relative_paths else None
             if grants.has(key) or _all_rules(rules, facts, "allow"):
                 return Decision("allow", "allowed by grant or rule")
             return Decision("ask", "this file may hold credentials", key)
         return Decision("allow", "read access")
-    # write
+    if kind.matcher != "write-path":
+        return Decision("deny", f"no permission rule handles {facts.tool}", None, False)
     if _all_rules(rules, facts, "ask"):
         return Decision("ask", "a user rule asks before this change", None, False)
-    if tier.allows(Tier.WRITE):
-        return Decision("allow", "write tier")
+    if tier.allows(kind.auto_tier):
+        return Decision("allow", f"{kind.auto_tier.value} tier")
     if grants.has("write") or _all_rules(rules, facts, "allow"):
         return Decision("allow", "allowed for this session")
     return Decision("ask", f"changing files needs the write tier (current: {tier.value})", "write")

@@ -9,7 +9,7 @@ import logging
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
-from claw_lsp.agent.ports import ApprovalAnswer, ApprovalRequest
+from claw_lsp.foundation.ports import ApprovalAnswer, ApprovalRequest
 
 log = logging.getLogger(__name__)
 ALLOW_ONCE = "Allow once"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from claw_lsp import protocol as p
 from claw_lsp.permissions.paths import PathDenied
-from claw_lsp.server.app import ClawServer
+from claw_lsp.server import names as p
+from claw_lsp.server.state import ClawServer
 
 ACTION_KINDS = [types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite]
 SELECTION_ACTIONS = (
@@ -23,6 +23,8 @@ def register(server: ClawServer) -> None:
     )
     def code_action(ls: ClawServer, params: types.CodeActionParams) -> list[types.CodeAction]:
         return actions_for(ls, params)
+
+    server.on_proposals_changed = lambda: publish_proposal_hints(server)
 
 
 def actions_for(ls: ClawServer, params: types.CodeActionParams) -> list[types.CodeAction]:

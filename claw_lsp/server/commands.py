@@ -10,17 +10,17 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 
-from claw_lsp import protocol as p
-from claw_lsp.agent.errors import ServiceError
+from claw_lsp.agent.state import ServiceError
+from claw_lsp.foundation.secrets import redact
+from claw_lsp.foundation.tiers import Tier
 from claw_lsp.permissions.paths import PathDenied
-from claw_lsp.permissions.tiers import Tier
-from claw_lsp.secrets import redact
-from claw_lsp.server.app import ClawServer
+from claw_lsp.server import names as p
 from claw_lsp.server.events import LspEvents
+from claw_lsp.server.state import ClawServer
 
 if TYPE_CHECKING:
     from claw_lsp.agent.service import AgentService
-    from claw_lsp.protocol_params import AskParams
+    from claw_lsp.server.params import AskParams
 
 # The agent stack (operations, slash commands, context) is imported inside the handlers: it is
 # not needed to answer `initialize`, and importing it there would slow every editor start.
@@ -36,7 +36,7 @@ def _svc(ls: ClawServer) -> AgentService:
 
 def _parse(model: str, params: types.ExecuteCommandParams) -> Any:
     """Validate a command's argument with its pydantic model (imported on first use)."""
-    from claw_lsp import protocol_params
+    from claw_lsp.server import params as protocol_params
 
     return protocol_params.parse_params(getattr(protocol_params, model), params.arguments)
 
@@ -77,22 +77,11 @@ def _guarded(handler: Handler) -> Handler:
 async def ask(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = _parse("AskParams", params)
     service = _svc(ls)
-    state = service.folder(args.folder, args.uri)
-    from claw_lsp.agent.slash import parse_slash, run_slash
+    from claw_lsp.agent.slash import parse_slash
+    from claw_lsp.agent.turn import Prompt
 
-    slash = parse_slash(args.prompt)
-    if slash is not None:
-        text, session = await run_slash(service, state, *slash, session_hint=args.session)
-        return {
-            "session": session,
-            "turn": None,
-            "text": text,
-            "stopReason": "local",
-            "edits": [],
-            "toolCalls": 0,
-            "usage": {"promptTokens": 0, "completionTokens": 0},
-        }
-    if ls.config_error:
+    # Slash commands still answer (/status shows the problem); model turns would not.
+    if ls.config_error and parse_slash(args.prompt) is None:
         raise ServiceError(f"configuration error: {ls.config_error}")
     task = asyncio.current_task()
     assert task is not None
@@ -100,8 +89,8 @@ async def ask(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, A
     token = params.work_done_token
     events: list[LspEvents] = []
 
-    def on_session(session: str, turn: int) -> None:
-        sink = LspEvents(ls, session, turn, token)
+    def on_start(session: str, turn: int) -> None:
+        sink = LspEvents(ls, session, turn, token, on_proposal=ls.on_proposals_changed)
         ls.turn_events[f"{session}:{turn}"] = sink
         events.append(sink)
         sink.begin("claw")
@@ -110,17 +99,22 @@ async def ask(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, A
             if future is not None:
                 future.add_done_callback(lambda f: task.cancel() if f.cancelled() else None)
 
+    prompt = Prompt(
+        text=args.prompt,
+        folder=args.folder,
+        uri=args.uri,
+        session=args.session,
+        edit_mode=args.edit_mode,
+        editor_context=_editor_context(ls, args),
+    )
     try:
-        result = await service.ask(
-            args, editor_context=_editor_context(ls, args), on_session=on_session
-        )
+        return await service.submit(prompt, on_start=on_start)
     finally:
         for sink in events:
             sink.end("done")
             ls.turn_events.pop(f"{sink.session}:{sink.turn}", None)
             if token is not None:
                 ls.work_done_progress.tokens.pop(token, None)
-    return result
 
 
 def _editor_context(ls: ClawServer, args: AskParams) -> str:
@@ -176,16 +170,9 @@ async def undo_turn(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[
 
 
 async def set_tier(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
-    """Only the user reaches this (the model has no tool for it). Raising the tier while a
-    turn runs is refused: a prompt-injected turn must not be able to ride on it."""
     args = _parse("SetTierParams", params)
-    service = _svc(ls)
-    state = service.folder(args.folder)
     tier = Tier.parse(args.tier)
-    current = service.settings_for(state).tier
-    if state.running is not None and tier.rank > current.rank:
-        raise ServiceError("a turn is running; cancel it or wait before raising the tier")
-    service.set_tier(args.folder, tier)
+    state = _svc(ls).set_tier(args.folder, tier)
     if tier == Tier.UNSAFE:
         ls.warn(
             "unsafe tier: every tool runs without asking, outside the sandbox, until the "
@@ -215,9 +202,7 @@ async def proposals(ls: ClawServer, params: types.ExecuteCommandParams) -> list[
 
 
 def _refresh_proposal_hints(ls: ClawServer) -> None:
-    from claw_lsp.server.code_actions import publish_proposal_hints
-
-    publish_proposal_hints(ls)
+    ls.on_proposals_changed()
 
 
 async def new_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
@@ -254,7 +239,7 @@ async def status(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str
 
 
 async def doctor(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
-    from claw_lsp.doctor import run_doctor
+    from claw_lsp.agent.doctor import run_doctor
 
     _parse("FolderParams", params)
     return await run_doctor(ls.settings, ls.models)

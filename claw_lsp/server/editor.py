@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
-from claw_lsp.agent.ports import ApplyResult, BufferSnapshot, FileChange, OpenDocument
 from claw_lsp.edits.positions import PositionEncoding
+from claw_lsp.foundation.ports import ApplyResult, BufferSnapshot, FileChange, OpenDocument
 from claw_lsp.permissions.paths import PathDenied, uri_to_path
-from claw_lsp.protocol import SAVE_DOCUMENTS_REQUEST
+from claw_lsp.server.names import SAVE_DOCUMENTS_REQUEST
 
 if TYPE_CHECKING:
     from claw_lsp.edits.textdiff import TextEdit

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
-from claw_lsp.protocol import EVENT_NOTIFICATION
-from claw_lsp.secrets import neutralize_markdown, redact
+from claw_lsp.foundation.secrets import neutralize_markdown, redact
+from claw_lsp.server.names import EVENT_NOTIFICATION
 
 TEXT_INTERVAL_S = 0.05
 
@@ -23,8 +24,10 @@ class LspEvents:
         session: str,
         turn: int,
         progress_token: types.ProgressToken | None = None,
+        on_proposal: Callable[[], None] = lambda: None,
     ) -> None:
         self.server = server
+        self.on_proposal = on_proposal
         self.session = session
         self.turn = turn
         self.token = progress_token
@@ -47,9 +50,7 @@ class LspEvents:
         self._send(kind, payload)
         self._progress(kind, payload)
         if kind == "proposal":
-            from claw_lsp.server.code_actions import publish_proposal_hints
-
-            publish_proposal_hints(self.server)  # type: ignore[arg-type]
+            self.on_proposal()
 
     def flush(self, final: bool = False) -> None:
         if self._timer is not None:

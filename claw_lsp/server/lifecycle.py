@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from claw_lsp.permissions.paths import PathDenied, make_root
-from claw_lsp.server.app import ClawServer
+from claw_lsp.server.state import ClawServer
 
 if TYPE_CHECKING:
     from claw_lsp.agent.service import AgentService

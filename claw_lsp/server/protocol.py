@@ -16,7 +16,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams, JsonRpcInvalidRequest
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
-from claw_lsp.secrets import redact
+from claw_lsp.foundation.secrets import redact
 
 log = logging.getLogger(__name__)
 

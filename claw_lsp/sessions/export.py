@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from claw_lsp.secrets import redact
+from claw_lsp.foundation.secrets import redact
 from claw_lsp.sessions.store import LoadedSession
 
 TOOL_RESULT_MAX_CHARS = 2_000

@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from claw_lsp.secrets import REDACTED, redact
+from claw_lsp.foundation.secrets import REDACTED, redact
 
 FORMAT_VERSION = 1
 TITLE_MAX_CHARS = 80

@@ -1,25 +1,33 @@
-"""What every tool is made of, and the context it runs in."""
+"""What a tool is, where tools come from, and the context a call runs in.
+
+A tool is data: a name, a description, a JSON schema for its arguments, an access kind (see
+permissions/access.py: the kind decides which tier runs it without asking and which rules
+apply), a validator that turns the model's arguments into the runner's input, a planner that
+says what a call will touch, and the runner. Tools come from a `ToolSource` (the built-ins,
+the editor's language servers, MCP servers ...); every call, whatever its source, goes
+through the one Orchestrator.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, Generic, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
-from claw_lsp.agent.ports import Editor, EventSink
 from claw_lsp.config import Settings
 from claw_lsp.edits.applier import ChangeApplier
 from claw_lsp.edits.filetext import FileText, read_file_text
+from claw_lsp.foundation.events import EventSink
+from claw_lsp.foundation.ports import Editor
+from claw_lsp.foundation.tiers import Tier
 from claw_lsp.permissions.paths import PathDenied, ResolvedPath, Root, Workspace
 
 MAX_RESULT_CHARS = 24_000
 MAX_TEXT_FILE_BYTES = 8_000_000
-
-AccessKind = Literal["read", "write", "shell"]
 
 
 class ToolError(Exception):
@@ -35,10 +43,11 @@ class ToolArgs(BaseModel):
 class Access:
     """What a call will touch, for the permission decision and the approval message."""
 
-    kind: AccessKind
+    kind: str  # a key of permissions.access.ACCESS_KINDS; anything else is denied
     paths: tuple[ResolvedPath, ...] = ()
     command: str | None = None
     cwd: Path | None = None
+    subject: str | None = None  # what an approval names when there is no path or command
 
 
 @dataclass
@@ -65,15 +74,18 @@ class ToolContext:
     settings: Callable[[], Settings]
     events: EventSink
     read_hashes: dict[Path, str] = field(default_factory=dict)
-    sandbox_available: bool = False
-    sandbox_reason: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    # The tier of the folder a path lands in (claw.setTier is per folder); by default every
+    # folder has the turn's tier.
+    tier_of: Callable[[Root], Tier] | None = None
 
     def resolve(self, raw: str) -> ResolvedPath:
         try:
             return self.workspace.resolve(raw, base=self.root)
         except PathDenied as exc:
             raise ToolError(str(exc)) from None
+
+    def folder_tier(self, root: Root) -> Tier:
+        return self.tier_of(root) if self.tier_of is not None else self.settings().tier
 
     def read_text(self, target: ResolvedPath) -> ReadFile:
         """The editor's buffer when the file is open (unsaved edits included), else the disk."""
@@ -98,35 +110,85 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+@dataclass(frozen=True)
 class Tool:
-    name: ClassVar[str]
-    description: ClassVar[str]
-    Args: ClassVar[type[ToolArgs]]
-    kind: ClassVar[AccessKind]
+    """One tool. `validate` raises ToolError with a model-facing message on bad arguments."""
 
-    def access(self, args: Any, ctx: ToolContext) -> Access:
-        raise NotImplementedError
+    name: str
+    description: str
+    parameters: Mapping[str, Any]  # JSON schema of the arguments object
+    kind: str
+    validate: Callable[[dict[str, Any]], Any]
+    plan: Callable[[Any, ToolContext], Access]
+    run: Callable[[Any, ToolContext], Awaitable[ToolOutput]]
+    source: str = "builtin"
+    # The OpenAI tool definition, built once: it is sent with every request and must stay
+    # byte-identical. Callers must not mutate it.
+    definition: Mapping[str, Any] = field(init=False, repr=False, compare=False)
 
-    async def run(self, args: Any, ctx: ToolContext) -> ToolOutput:
-        raise NotImplementedError
-
-    def schema(self) -> dict[str, Any]:
-        """The OpenAI tool schema, built once per tool class: it is sent with every request and
-        must stay byte-identical anyway. Callers must not mutate it."""
-        cached = _SCHEMAS.get(type(self))
-        if cached is None:
-            cached = _SCHEMAS[type(self)] = {
-                "type": "function",
-                "function": {
-                    "name": self.name,
-                    "description": self.description,
-                    "parameters": compact_schema(self.Args.model_json_schema()),
-                },
-            }
-        return cached
+    def __post_init__(self) -> None:
+        definition = {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": self.parameters,
+            },
+        }
+        object.__setattr__(self, "definition", definition)
 
 
-_SCHEMAS: dict[type[Tool], dict[str, Any]] = {}
+class ToolSource(Protocol):
+    """Where tools come from. `tools()` is called once per turn: a source whose tools can
+    change (an MCP server's list_changed) returns the new list from the next turn on, so the
+    prompt prefix stays byte-stable within a turn. The order must be deterministic."""
+
+    name: str
+
+    def tools(self) -> Sequence[Tool]: ...
+
+
+ArgsT = TypeVar("ArgsT", bound=ToolArgs)
+
+
+@dataclass(frozen=True)
+class _PydanticValidator(Generic[ArgsT]):
+    name: str
+    model: type[ArgsT]
+
+    def __call__(self, value: dict[str, Any]) -> ArgsT:
+        try:
+            return self.model.model_validate(value)
+        except ValidationError as exc:
+            raise ToolError(schema_message(self.name, exc)) from None
+
+
+def define_tool(
+    name: str,
+    description: str,
+    args: type[ArgsT],
+    kind: str,
+    plan: Callable[[ArgsT, ToolContext], Access],
+    run: Callable[[ArgsT, ToolContext], Awaitable[ToolOutput]],
+) -> Tool:
+    """A tool whose arguments are a pydantic model (the built-ins)."""
+    return Tool(
+        name=name,
+        description=description,
+        parameters=compact_schema(args.model_json_schema()),
+        kind=kind,
+        validate=_PydanticValidator(name, args),
+        plan=plan,
+        run=run,
+    )
+
+
+def schema_message(name: str, exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors()[:6]:
+        where = ".".join(str(p) for p in error["loc"]) or "arguments"
+        problems.append(f"{where}: {error['msg']}")
+    return f"invalid arguments for {name}: " + "; ".join(problems)
 
 
 def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
@@ -143,7 +205,7 @@ def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
             return [strip(v) for v in node]
         return node
 
-    out = strip(schema)
+    out: dict[str, Any] = strip(schema)
     out.setdefault("properties", {})
     out["additionalProperties"] = False
     return out

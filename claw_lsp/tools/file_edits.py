@@ -7,18 +7,18 @@ import io
 
 from pydantic import Field
 
-from claw_lsp.agent.ports import FileChange
 from claw_lsp.edits.applier import ChangeRejected
 from claw_lsp.edits.filetext import adopt_newlines
+from claw_lsp.foundation.ports import FileChange
 from claw_lsp.permissions.paths import ResolvedPath
 from claw_lsp.tools.base import (
     Access,
     ReadFile,
-    Tool,
     ToolArgs,
     ToolContext,
     ToolError,
     ToolOutput,
+    define_tool,
     digest,
 )
 
@@ -58,28 +58,23 @@ class WriteFileArgs(ToolArgs):
     content: str = Field(description="The complete new content of the file")
 
 
-class WriteFileTool(Tool):
-    name = "write_file"
-    description = "Create a file, or replace an existing file's whole content (read it first)."
-    Args = WriteFileArgs
-    kind = "write"
+def plan_write_file(args: WriteFileArgs, ctx: ToolContext) -> Access:
+    return Access("write", paths=(ctx.resolve(args.path),))
 
-    def access(self, args: WriteFileArgs, ctx: ToolContext) -> Access:
-        return Access("write", paths=(ctx.resolve(args.path),))
 
-    async def run(self, args: WriteFileArgs, ctx: ToolContext) -> ToolOutput:
-        target = ctx.resolve(args.path)
-        if target.path.is_dir():
-            raise ToolError(f"{target.relative} is a directory")
-        current = _current(ctx, target)
-        if current is not None:
-            _require_fresh_read(ctx, target, current)
-            if current.text == args.content:
-                return ToolOutput(
-                    f"{target.relative} already has this content.", f"{target.relative} unchanged"
-                )
-        message = await submit(ctx, self.name, target, current, args.content)
-        return ToolOutput(message, message)
+async def run_write_file(args: WriteFileArgs, ctx: ToolContext) -> ToolOutput:
+    target = ctx.resolve(args.path)
+    if target.path.is_dir():
+        raise ToolError(f"{target.relative} is a directory")
+    current = _current(ctx, target)
+    if current is not None:
+        _require_fresh_read(ctx, target, current)
+        if current.text == args.content:
+            return ToolOutput(
+                f"{target.relative} already has this content.", f"{target.relative} unchanged"
+            )
+    message = await submit(ctx, "write_file", target, current, args.content)
+    return ToolOutput(message, message)
 
 
 class EditFileArgs(ToolArgs):
@@ -89,43 +84,35 @@ class EditFileArgs(ToolArgs):
     replace_all: bool = Field(default=False, description="Replace every occurrence")
 
 
-class EditFileTool(Tool):
-    name = "edit_file"
-    description = (
-        "Replace exact text in a file. old_text must match exactly once unless "
-        "replace_all is true. Read the file first."
-    )
-    Args = EditFileArgs
-    kind = "write"
+def plan_edit_file(args: EditFileArgs, ctx: ToolContext) -> Access:
+    return Access("write", paths=(ctx.resolve(args.path),))
 
-    def access(self, args: EditFileArgs, ctx: ToolContext) -> Access:
-        return Access("write", paths=(ctx.resolve(args.path),))
 
-    async def run(self, args: EditFileArgs, ctx: ToolContext) -> ToolOutput:
-        target = ctx.resolve(args.path)
-        if not args.old_text:
-            raise ToolError("old_text is empty; use write_file to create or replace a file")
-        if args.old_text == args.new_text:
-            raise ToolError("old_text and new_text are identical; nothing to change")
-        for attempt in range(VERSION_CONFLICT_RETRIES + 1):
-            current = _current(ctx, target)
-            if current is None:
-                raise ToolError(f"{target.relative} does not exist")
-            if attempt == 0:
-                _require_fresh_read(ctx, target, current)
-            after = replace_exact(
-                current.text, args.old_text, args.new_text, args.replace_all, target.relative
-            )
-            try:
-                message = await submit(ctx, self.name, target, current, after)
-            except ToolError as exc:
-                # The user typed between our read and the editor applying: recompute once more
-                # against the new buffer, but only if old_text still matches it.
-                if "rejected the edit" in str(exc) and attempt < VERSION_CONFLICT_RETRIES:
-                    continue
-                raise
-            return ToolOutput(message, message)
-        raise ToolError(f"{target.relative} keeps changing; read it again")
+async def run_edit_file(args: EditFileArgs, ctx: ToolContext) -> ToolOutput:
+    target = ctx.resolve(args.path)
+    if not args.old_text:
+        raise ToolError("old_text is empty; use write_file to create or replace a file")
+    if args.old_text == args.new_text:
+        raise ToolError("old_text and new_text are identical; nothing to change")
+    for attempt in range(VERSION_CONFLICT_RETRIES + 1):
+        current = _current(ctx, target)
+        if current is None:
+            raise ToolError(f"{target.relative} does not exist")
+        if attempt == 0:
+            _require_fresh_read(ctx, target, current)
+        after = replace_exact(
+            current.text, args.old_text, args.new_text, args.replace_all, target.relative
+        )
+        try:
+            message = await submit(ctx, "edit_file", target, current, after)
+        except ToolError as exc:
+            # The user typed between our read and the editor applying: recompute once more
+            # against the new buffer, but only if old_text still matches it.
+            if "rejected the edit" in str(exc) and attempt < VERSION_CONFLICT_RETRIES:
+                continue
+            raise
+        return ToolOutput(message, message)
+    raise ToolError(f"{target.relative} keeps changing; read it again")
 
 
 def replace_exact(text: str, old: str, new: str, replace_all: bool, label: str) -> str:
@@ -163,28 +150,23 @@ class ApplyPatchArgs(ToolArgs):
     patch: str = Field(description="A unified diff (---/+++ headers, @@ hunks); paths relative")
 
 
-class ApplyPatchTool(Tool):
-    name = "apply_patch"
-    description = "Apply a unified diff to one or more files; all hunks apply or none do."
-    Args = ApplyPatchArgs
-    kind = "write"
+def plan_apply_patch(args: ApplyPatchArgs, ctx: ToolContext) -> Access:
+    return Access("write", paths=tuple(ctx.resolve(p) for p, _ in _parse_patch(args.patch)))
 
-    def access(self, args: ApplyPatchArgs, ctx: ToolContext) -> Access:
-        return Access("write", paths=tuple(ctx.resolve(p) for p, _ in _parse_patch(args.patch)))
 
-    async def run(self, args: ApplyPatchArgs, ctx: ToolContext) -> ToolOutput:
-        planned: list[tuple[ResolvedPath, ReadFile | None, str]] = []
-        for path, patched in _parse_patch(args.patch):
-            target = ctx.resolve(path)
-            current = _current(ctx, target)
-            if patched.is_removed_file:
-                raise ToolError("apply_patch cannot delete files; use shell at the shell tier")
-            before = current.text if current else ""
-            if current is None and not patched.is_added_file:
-                raise ToolError(f"{path} does not exist")
-            planned.append((target, current, _apply_hunks(before, patched, path)))
-        messages = [await submit(ctx, self.name, t, c, after) for t, c, after in planned]
-        return ToolOutput("\n".join(messages), f"patched {len(planned)} file(s)")
+async def run_apply_patch(args: ApplyPatchArgs, ctx: ToolContext) -> ToolOutput:
+    planned: list[tuple[ResolvedPath, ReadFile | None, str]] = []
+    for path, patched in _parse_patch(args.patch):
+        target = ctx.resolve(path)
+        current = _current(ctx, target)
+        if patched.is_removed_file:
+            raise ToolError("apply_patch cannot delete files; use shell at the shell tier")
+        before = current.text if current else ""
+        if current is None and not patched.is_added_file:
+            raise ToolError(f"{path} does not exist")
+        planned.append((target, current, _apply_hunks(before, patched, path)))
+    messages = [await submit(ctx, "apply_patch", t, c, after) for t, c, after in planned]
+    return ToolOutput("\n".join(messages), f"patched {len(planned)} file(s)")
 
 
 def _parse_patch(patch: str):  # -> list[tuple[str, PatchedFile]]
@@ -248,3 +230,34 @@ def _locate(lines: list[str], expected: list[str], start: int, floor: int) -> in
             if floor <= at <= len(lines) and matches(at):
                 return at
     return None
+
+
+WRITE_FILE = define_tool(
+    "write_file",
+    "Create a file, or replace an existing file's whole content (read it first).",
+    WriteFileArgs,
+    "write",
+    plan_write_file,
+    run_write_file,
+)
+
+
+EDIT_FILE = define_tool(
+    "edit_file",
+    "Replace exact text in a file. old_text must match exactly once unless "
+    "replace_all is true. Read the file first.",
+    EditFileArgs,
+    "write",
+    plan_edit_file,
+    run_edit_file,
+)
+
+
+APPLY_PATCH = define_tool(
+    "apply_patch",
+    "Apply a unified diff to one or more files; all hunks apply or none do.",
+    ApplyPatchArgs,
+    "write",
+    plan_apply_patch,
+    run_apply_patch,
+)

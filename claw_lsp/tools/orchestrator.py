@@ -13,19 +13,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
-
-from claw_lsp.agent.ports import ApprovalRequest, Approver
+from claw_lsp.foundation.messages import UNPARSED, ToolCall
+from claw_lsp.foundation.ports import ApprovalRequest, Approver
+from claw_lsp.foundation.secrets import redact
+from claw_lsp.foundation.tiers import Tier
 from claw_lsp.llm.arguments import parse_arguments
-from claw_lsp.llm.base import RawToolCall
 from claw_lsp.permissions.paths import is_sensitive_relative
 from claw_lsp.permissions.policy import CallFacts, Decision, SessionGrants, decide, display_safe
 from claw_lsp.permissions.rules import PermissionRules
 from claw_lsp.permissions.sandbox import probe_sandbox
-from claw_lsp.permissions.tiers import Tier
-from claw_lsp.secrets import redact
 from claw_lsp.tools.base import Access, Tool, ToolContext, ToolError, cap_text
-from claw_lsp.tools.registry import ToolRegistry
+from claw_lsp.tools.catalog import Toolbox
 
 log = logging.getLogger(__name__)
 REPEAT_LIMIT = 4
@@ -45,7 +43,7 @@ class ToolCallResult:
 
 @dataclass
 class Orchestrator:
-    registry: ToolRegistry
+    toolbox: Toolbox
     ctx: ToolContext
     approver: Approver
     grants: SessionGrants
@@ -53,14 +51,16 @@ class Orchestrator:
     warned_unsandboxed: bool = False
     calls_made: int = 0
 
-    async def execute(self, call: RawToolCall) -> ToolCallResult:
-        tool = self.registry.get(call.name)
-        if tool is None or call.name not in self.registry.advertised_names(
-            self._tier(), self._approvals()
-        ):
-            names = ", ".join(self.registry.advertised_names(self._tier(), self._approvals()))
-            return self._fail(call, None, f"unknown tool {call.name!r}; available: {names}")
-        parsed = parse_arguments(call.arguments)
+    async def execute(self, call: ToolCall) -> ToolCallResult:
+        offered = [t.name for t in self.toolbox.offered(self._tier(), self._approvals())]
+        tool = self.toolbox.get(call.name)
+        if tool is None or call.name not in offered:
+            return self._fail(
+                call, None, f"unknown tool {call.name!r}; available: {', '.join(offered)}"
+            )
+        if call.parsed is UNPARSED:  # a call not read from a model reply (subagents, tests)
+            call.parsed = parse_arguments(call.arguments)
+        parsed = call.parsed
         if parsed.value is None:
             return self._fail(
                 call,
@@ -69,9 +69,9 @@ class Orchestrator:
                 "Send a JSON object matching the tool's schema.",
             )
         try:
-            args = tool.Args.model_validate(parsed.value)
-        except ValidationError as exc:
-            return self._fail(call, parsed.value, _schema_message(call.name, exc))
+            args = tool.validate(parsed.value)
+        except ToolError as exc:
+            return self._fail(call, parsed.value, str(exc))
         self.calls_made += 1
         if self.calls_made > MAX_TOOL_CALLS_PER_TURN:
             result = self._fail(
@@ -95,7 +95,7 @@ class Orchestrator:
             result.stop_turn = True
             return result
         try:
-            access = tool.access(args, self.ctx)
+            access = tool.plan(args, self.ctx)
             if access.kind == "shell":
                 self._warn_once_if_unsandboxed()
             decision = self._decide(tool, access)
@@ -170,6 +170,13 @@ class Orchestrator:
                 protected = protected or self.ctx.workspace.protected_reason(
                     target, settings.protected_paths
                 )
+        # Tier by target: a call is decided by the lowest tier of the folders it touches, so a
+        # turn in a folder raised to `write` cannot write into a folder left at read-only.
+        tier = settings.tier
+        for target in access.paths:
+            folder_tier = self.ctx.folder_tier(target.root)
+            if folder_tier.rank < tier.rank:
+                tier = folder_tier
         facts = CallFacts(
             kind=access.kind,
             tool=tool.name,
@@ -182,7 +189,7 @@ class Orchestrator:
         )
         return decide(
             facts,
-            tier=settings.tier,
+            tier=tier,
             approvals=settings.approvals,
             rules=PermissionRules.from_config(settings.permissions),
             grants=self.grants,
@@ -193,8 +200,10 @@ class Orchestrator:
     async def _ask(self, tool: Tool, access: Access, decision: Decision) -> Decision:
         if access.command is not None:
             subject = f"{display_safe(access.command)}\n(in {access.cwd})"
-        else:
+        elif access.paths:
             subject = ", ".join(display_safe(p.relative) for p in access.paths)
+        else:
+            subject = display_safe(access.subject or tool.name)
         request = ApprovalRequest(
             tool=tool.name,
             subject=subject,
@@ -210,14 +219,6 @@ class Orchestrator:
             return Decision("allow", "allowed once")
         return Decision("deny", "the user declined")
 
-    def _fail(self, call: RawToolCall, args: dict[str, Any] | None, message: str) -> ToolCallResult:
+    def _fail(self, call: ToolCall, args: dict[str, Any] | None, message: str) -> ToolCallResult:
         message = redact(message)
         return ToolCallResult(call.id, call.name, False, f"Error: {message}", message[:200], args)
-
-
-def _schema_message(name: str, exc: ValidationError) -> str:
-    problems = []
-    for error in exc.errors()[:6]:
-        where = ".".join(str(p) for p in error["loc"]) or "arguments"
-        problems.append(f"{where}: {error['msg']}")
-    return f"invalid arguments for {name}: " + "; ".join(problems)

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field
 
 from claw_lsp.edits.filetext import BinaryFileError, UnsupportedEncodingError, decode_bytes
-from claw_lsp.tools.base import Access, Tool, ToolArgs, ToolContext, ToolError, ToolOutput
+from claw_lsp.tools.base import Access, ToolArgs, ToolContext, ToolError, ToolOutput, define_tool
 
 MAX_LINES = 2000
 MAX_LINE_CHARS = 2000
@@ -22,52 +22,47 @@ class ReadFileArgs(ToolArgs):
     limit: int = Field(default=MAX_LINES, ge=1, le=MAX_LINES, description="Number of lines")
 
 
-class ReadFileTool(Tool):
-    name = "read_file"
-    description = "Read a text file with line numbers. Use offset/limit for long files."
-    Args = ReadFileArgs
-    kind = "read"
+def plan_read(args: ReadFileArgs, ctx: ToolContext) -> Access:
+    return Access("read", paths=(ctx.resolve(args.path),))
 
-    def access(self, args: ReadFileArgs, ctx: ToolContext) -> Access:
-        return Access("read", paths=(ctx.resolve(args.path),))
 
-    async def run(self, args: ReadFileArgs, ctx: ToolContext) -> ToolOutput:
-        target = ctx.resolve(args.path)
-        snapshot = ctx.editor.snapshot(target.path)
-        if snapshot is not None:
-            lines = snapshot.text.splitlines()
-            total: int | None = len(lines)
-            selected = lines[args.offset - 1 : args.offset - 1 + args.limit]
-            ctx.remember_read(target, snapshot.text)
-            source = " (unsaved editor buffer)" if snapshot.version is not None else ""
-        elif _small(target.path):
-            whole = ctx.read_text(target)
-            lines = whole.text.splitlines()
-            total = len(lines)
-            selected = lines[args.offset - 1 : args.offset - 1 + args.limit]
-            ctx.remember_read(target, whole.text)
-            source = ""
-        else:
-            selected, total = _stream_lines(target.path, target.relative, args.offset, args.limit)
-            source = ""
-        if not selected and args.offset > 1:
-            raise ToolError(
-                f"{target.relative} has {total} lines; offset {args.offset} is past the end"
-            )
-        body, clipped = _number(selected, args.offset)
-        last = args.offset + len(selected) - 1
-        notes = []
-        if total is None:
-            notes.append(
-                f"lines {args.offset}-{last} shown; the file is too large to count "
-                "lines; continue with offset"
-            )
-        elif last < total:
-            notes.append(f"lines {args.offset}-{last} of {total}; continue with offset={last + 1}")
-        if clipped:
-            notes.append(f"{clipped} long lines cut at {MAX_LINE_CHARS} characters")
-        footer = f"\n[{'; '.join(notes)}]" if notes else ""
-        return ToolOutput(body + footer, f"read {target.relative}{source}: {len(selected)} lines")
+async def read_file(args: ReadFileArgs, ctx: ToolContext) -> ToolOutput:
+    target = ctx.resolve(args.path)
+    snapshot = ctx.editor.snapshot(target.path)
+    if snapshot is not None:
+        lines = snapshot.text.splitlines()
+        total: int | None = len(lines)
+        selected = lines[args.offset - 1 : args.offset - 1 + args.limit]
+        ctx.remember_read(target, snapshot.text)
+        source = " (unsaved editor buffer)" if snapshot.version is not None else ""
+    elif _small(target.path):
+        whole = ctx.read_text(target)
+        lines = whole.text.splitlines()
+        total = len(lines)
+        selected = lines[args.offset - 1 : args.offset - 1 + args.limit]
+        ctx.remember_read(target, whole.text)
+        source = ""
+    else:
+        selected, total = _stream_lines(target.path, target.relative, args.offset, args.limit)
+        source = ""
+    if not selected and args.offset > 1:
+        raise ToolError(
+            f"{target.relative} has {total} lines; offset {args.offset} is past the end"
+        )
+    body, clipped = _number(selected, args.offset)
+    last = args.offset + len(selected) - 1
+    notes = []
+    if total is None:
+        notes.append(
+            f"lines {args.offset}-{last} shown; the file is too large to count "
+            "lines; continue with offset"
+        )
+    elif last < total:
+        notes.append(f"lines {args.offset}-{last} of {total}; continue with offset={last + 1}")
+    if clipped:
+        notes.append(f"{clipped} long lines cut at {MAX_LINE_CHARS} characters")
+    footer = f"\n[{'; '.join(notes)}]" if notes else ""
+    return ToolOutput(body + footer, f"read {target.relative}{source}: {len(selected)} lines")
 
 
 def _number(lines: list[str], first: int) -> tuple[str, int]:
@@ -142,3 +137,13 @@ def _small(path: Path) -> bool:
         return path.is_file() and path.stat().st_size <= STREAM_ABOVE_BYTES
     except OSError:
         return False
+
+
+READ_FILE = define_tool(
+    "read_file",
+    "Read a text file with line numbers. Use offset/limit for long files.",
+    ReadFileArgs,
+    "read",
+    plan_read,
+    read_file,
+)

@@ -29,7 +29,7 @@ from claw_lsp.permissions.paths import (
     is_sensitive_name,
     is_sensitive_relative,
 )
-from claw_lsp.tools.base import Access, Tool, ToolArgs, ToolContext, ToolError, ToolOutput
+from claw_lsp.tools.base import Access, ToolArgs, ToolContext, ToolError, ToolOutput, define_tool
 
 MAX_ENTRIES = 500
 MAX_GLOB_RESULTS = 500
@@ -126,45 +126,40 @@ class ListDirArgs(ToolArgs):
     path: str = Field(default=".", description="Directory, relative to the workspace folder")
 
 
-class ListDirTool(Tool):
-    name = "list_dir"
-    description = "List a directory's entries (directories end with /)."
-    Args = ListDirArgs
-    kind = "read"
+def plan_list_dir(args: ListDirArgs, ctx: ToolContext) -> Access:
+    return Access("read", paths=(ctx.resolve(args.path),))
 
-    def access(self, args: ListDirArgs, ctx: ToolContext) -> Access:
-        return Access("read", paths=(ctx.resolve(args.path),))
 
-    async def run(self, args: ListDirArgs, ctx: ToolContext) -> ToolOutput:
-        target = ctx.resolve(args.path)
-        if not target.path.is_dir():
-            raise ToolError(f"{target.relative} is not a directory")
-        rows: list[str] = []
-        hidden = 0
-        try:
-            entries = sorted(os.scandir(target.path), key=lambda e: e.name)
-        except OSError as exc:
-            raise ToolError(f"cannot list {target.relative}: {exc.strerror}") from None
-        for entry in entries:
-            if is_sensitive_name(entry.name):
-                hidden += 1
-                continue
-            if entry.is_symlink():
-                rows.append(f"{entry.name}@ (symlink, not followed)")
-            elif entry.is_dir():
-                rows.append(entry.name + "/")
-            else:
-                rows.append(entry.name)
-        shown = rows[:MAX_ENTRIES]
-        notes = []
-        if len(rows) > MAX_ENTRIES:
-            notes.append(f"{len(rows) - MAX_ENTRIES} more entries not shown")
-        if hidden:
-            notes.append(f"{hidden} credential-like files hidden")
-        body = "\n".join(shown) or "(empty directory)"
-        if notes:
-            body += f"\n[{'; '.join(notes)}]"
-        return ToolOutput(body, f"listed {target.relative}: {len(rows)} entries")
+async def run_list_dir(args: ListDirArgs, ctx: ToolContext) -> ToolOutput:
+    target = ctx.resolve(args.path)
+    if not target.path.is_dir():
+        raise ToolError(f"{target.relative} is not a directory")
+    rows: list[str] = []
+    hidden = 0
+    try:
+        entries = sorted(os.scandir(target.path), key=lambda e: e.name)
+    except OSError as exc:
+        raise ToolError(f"cannot list {target.relative}: {exc.strerror}") from None
+    for entry in entries:
+        if is_sensitive_name(entry.name):
+            hidden += 1
+            continue
+        if entry.is_symlink():
+            rows.append(f"{entry.name}@ (symlink, not followed)")
+        elif entry.is_dir():
+            rows.append(entry.name + "/")
+        else:
+            rows.append(entry.name)
+    shown = rows[:MAX_ENTRIES]
+    notes = []
+    if len(rows) > MAX_ENTRIES:
+        notes.append(f"{len(rows) - MAX_ENTRIES} more entries not shown")
+    if hidden:
+        notes.append(f"{hidden} credential-like files hidden")
+    body = "\n".join(shown) or "(empty directory)"
+    if notes:
+        body += f"\n[{'; '.join(notes)}]"
+    return ToolOutput(body, f"listed {target.relative}: {len(rows)} entries")
 
 
 class GlobArgs(ToolArgs):
@@ -172,46 +167,41 @@ class GlobArgs(ToolArgs):
     path: str = Field(default=".", description="Directory to search in")
 
 
-class GlobTool(Tool):
-    name = "glob"
-    description = "Find files by glob pattern (respects .gitignore)."
-    Args = GlobArgs
-    kind = "read"
+def plan_glob(args: GlobArgs, ctx: ToolContext) -> Access:
+    _check_pattern(args.pattern)
+    return Access("read", paths=(ctx.resolve(args.path),))
 
-    def access(self, args: GlobArgs, ctx: ToolContext) -> Access:
-        _check_pattern(args.pattern)
-        return Access("read", paths=(ctx.resolve(args.path),))
 
-    async def run(self, args: GlobArgs, ctx: ToolContext) -> ToolOutput:
-        _check_pattern(args.pattern)
-        base = ctx.resolve(args.path)
-        if not base.path.is_dir():
-            raise ToolError(f"{base.relative} is not a directory")
-        # No `--sort path`: it makes rg walk on one thread. Sorting here is cheaper.
-        code, out = await run_rg(
-            ["--files", "--hidden", "--glob", args.pattern, *_exclusions()], base.path
-        )
-        if code not in (0, 1):
-            raise ToolError(f"glob failed for pattern {args.pattern!r}")
-        # With "/" as NUL a plain bytes sort orders whole path components, like rg's.
-        listed = out.replace(b"/", b"\0").split(b"\n")
-        if listed[-1] == b"":
-            listed.pop()  # after the last newline
-        prefix = "" if base.relative == "." else base.relative + "/"
-        total = len(listed)
-        shown: list[str] = []
-        for entry in _in_path_order(listed, MAX_GLOB_RESULTS):
-            if len(shown) == MAX_GLOB_RESULTS:
-                break
-            rel = entry.replace(b"\0", b"/").decode("utf-8", "replace")
-            if _listed_entry_ok(ctx, base.path, rel, prefix + rel):
-                shown.append(prefix + rel)
-            else:
-                total -= 1
-        body = "\n".join(shown) or "(no matches)"
-        if total > len(shown):
-            body += f"\n[{total} files matched; first {len(shown)} shown]"
-        return ToolOutput(body, f"glob {args.pattern}: {total} files")
+async def run_glob(args: GlobArgs, ctx: ToolContext) -> ToolOutput:
+    _check_pattern(args.pattern)
+    base = ctx.resolve(args.path)
+    if not base.path.is_dir():
+        raise ToolError(f"{base.relative} is not a directory")
+    # No `--sort path`: it makes rg walk on one thread. Sorting here is cheaper.
+    code, out = await run_rg(
+        ["--files", "--hidden", "--glob", args.pattern, *_exclusions()], base.path
+    )
+    if code not in (0, 1):
+        raise ToolError(f"glob failed for pattern {args.pattern!r}")
+    # With "/" as NUL a plain bytes sort orders whole path components, like rg's.
+    listed = out.replace(b"/", b"\0").split(b"\n")
+    if listed[-1] == b"":
+        listed.pop()  # after the last newline
+    prefix = "" if base.relative == "." else base.relative + "/"
+    total = len(listed)
+    shown: list[str] = []
+    for entry in _in_path_order(listed, MAX_GLOB_RESULTS):
+        if len(shown) == MAX_GLOB_RESULTS:
+            break
+        rel = entry.replace(b"\0", b"/").decode("utf-8", "replace")
+        if _listed_entry_ok(ctx, base.path, rel, prefix + rel):
+            shown.append(prefix + rel)
+        else:
+            total -= 1
+    body = "\n".join(shown) or "(no matches)"
+    if total > len(shown):
+        body += f"\n[{total} files matched; first {len(shown)} shown]"
+    return ToolOutput(body, f"glob {args.pattern}: {total} files")
 
 
 def _in_path_order(listed: list[bytes], likely: int) -> Iterator[bytes]:
@@ -229,54 +219,49 @@ class GrepArgs(ToolArgs):
     max_matches: int = Field(default=MAX_MATCHES, ge=1, le=500)
 
 
-class GrepTool(Tool):
-    name = "grep"
-    description = "Search file contents with a regex; returns path:line:text (respects .gitignore)."
-    Args = GrepArgs
-    kind = "read"
+def plan_grep(args: GrepArgs, ctx: ToolContext) -> Access:
+    if args.glob:
+        _check_pattern(args.glob)
+    return Access("read", paths=(ctx.resolve(args.path),))
 
-    def access(self, args: GrepArgs, ctx: ToolContext) -> Access:
-        if args.glob:
-            _check_pattern(args.glob)
-        return Access("read", paths=(ctx.resolve(args.path),))
 
-    async def run(self, args: GrepArgs, ctx: ToolContext) -> ToolOutput:
-        base = ctx.resolve(args.path)
-        # A single file named by the model already passed the sensitive-file approval.
-        single = not base.path.is_dir()
-        cwd = base.path.parent if single else base.path
-        target = base.path.name if single else "."
-        walk = ["--hidden", *_exclusions(sensitive=not single), "--max-filesize", "20M"]
-        if args.glob:
-            walk = ["--glob", args.glob, *walk]
-        matching = ["--max-columns", str(MAX_MATCH_LINE_CHARS), "--max-columns-preview"]
-        if args.ignore_case:
-            matching.append("--ignore-case")
-        matching += ["-e", args.pattern]
-        buffers = _unsaved_buffers(ctx, base, cwd, single)
-        rows_format = ["-n", "--with-filename", "--null", "--no-heading", "--color", "never"]
-        disk_search = run_rg([*rows_format, *walk, *matching, "--", target], cwd)
-        if buffers and not single:
-            # Would rg have searched the file at all (ignored, filtered by glob...)? rg knows.
-            (code, out), (_, listing) = await asyncio.gather(
-                disk_search, run_rg(["--files", *walk, "--", target], cwd)
-            )
-            eligible = set(listing.decode("utf-8", "replace").split("\n"))
-            buffers = {path: text for path, text in buffers.items() if path in eligible}
-        else:
-            code, out = await disk_search
-        if code not in (0, 1):
-            raise ToolError(f"grep failed: invalid pattern {args.pattern!r}?")
-        buffer_rows = {
-            path: await _search_buffer(text, matching, cwd) for path, text in buffers.items()
-        }
-        root_real = base.root.real_path
-        prefix = "" if cwd == root_real else cwd.relative_to(root_real).as_posix() + "/"
-        rows, total = _grep_rows(ctx, out, buffer_rows, args.max_matches, cwd, prefix, single)
-        body = "\n".join(rows) or "(no matches)"
-        if total > len(rows):
-            body += f"\n[{total} matches in all; first {len(rows)} shown; narrow the search]"
-        return ToolOutput(body, f"grep {args.pattern!r}: {total} matches")
+async def run_grep(args: GrepArgs, ctx: ToolContext) -> ToolOutput:
+    base = ctx.resolve(args.path)
+    # A single file named by the model already passed the sensitive-file approval.
+    single = not base.path.is_dir()
+    cwd = base.path.parent if single else base.path
+    target = base.path.name if single else "."
+    walk = ["--hidden", *_exclusions(sensitive=not single), "--max-filesize", "20M"]
+    if args.glob:
+        walk = ["--glob", args.glob, *walk]
+    matching = ["--max-columns", str(MAX_MATCH_LINE_CHARS), "--max-columns-preview"]
+    if args.ignore_case:
+        matching.append("--ignore-case")
+    matching += ["-e", args.pattern]
+    buffers = _unsaved_buffers(ctx, base, cwd, single)
+    rows_format = ["-n", "--with-filename", "--null", "--no-heading", "--color", "never"]
+    disk_search = run_rg([*rows_format, *walk, *matching, "--", target], cwd)
+    if buffers and not single:
+        # Would rg have searched the file at all (ignored, filtered by glob...)? rg knows.
+        (code, out), (_, listing) = await asyncio.gather(
+            disk_search, run_rg(["--files", *walk, "--", target], cwd)
+        )
+        eligible = set(listing.decode("utf-8", "replace").split("\n"))
+        buffers = {path: text for path, text in buffers.items() if path in eligible}
+    else:
+        code, out = await disk_search
+    if code not in (0, 1):
+        raise ToolError(f"grep failed: invalid pattern {args.pattern!r}?")
+    buffer_rows = {
+        path: await _search_buffer(text, matching, cwd) for path, text in buffers.items()
+    }
+    root_real = base.root.real_path
+    prefix = "" if cwd == root_real else cwd.relative_to(root_real).as_posix() + "/"
+    rows, total = _grep_rows(ctx, out, buffer_rows, args.max_matches, cwd, prefix, single)
+    body = "\n".join(rows) or "(no matches)"
+    if total > len(rows):
+        body += f"\n[{total} matches in all; first {len(rows)} shown; narrow the search]"
+    return ToolOutput(body, f"grep {args.pattern!r}: {total} matches")
 
 
 def _grep_rows(
@@ -400,3 +385,33 @@ def _check_pattern(pattern: str) -> None:
     parts = PurePosixPath(pattern.replace("\\", "/")).parts
     if pattern.startswith(("/", "~")) or ".." in parts:
         raise ToolError("glob patterns must be relative to the folder and may not contain '..'")
+
+
+LIST_DIR = define_tool(
+    "list_dir",
+    "List a directory's entries (directories end with /).",
+    ListDirArgs,
+    "read",
+    plan_list_dir,
+    run_list_dir,
+)
+
+
+GLOB = define_tool(
+    "glob",
+    "Find files by glob pattern (respects .gitignore).",
+    GlobArgs,
+    "read",
+    plan_glob,
+    run_glob,
+)
+
+
+GREP = define_tool(
+    "grep",
+    "Search file contents with a regex; returns path:line:text (respects .gitignore).",
+    GrepArgs,
+    "read",
+    plan_grep,
+    run_grep,
+)

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from pydantic import Field
 
+from claw_lsp.foundation.tiers import Tier
 from claw_lsp.permissions.child_env import build_child_env
 from claw_lsp.permissions.paths import claw_config_dir
 from claw_lsp.permissions.sandbox import probe_sandbox, sandbox_argv
-from claw_lsp.permissions.tiers import Tier
-from claw_lsp.tools.base import Access, Tool, ToolArgs, ToolContext, ToolError, ToolOutput
+from claw_lsp.tools.base import Access, ToolArgs, ToolContext, ToolError, ToolOutput, define_tool
 from claw_lsp.tools.process import ProcessResult, run_process
 
 DEFAULT_TIMEOUT_S = 60
@@ -51,73 +51,65 @@ class ShellArgs(ToolArgs):
     )
 
 
-class ShellTool(Tool):
-    name = "shell"
-    description = (
-        "Run a bash command in the workspace folder (no stdin; output capped). "
-        "Prefer the file tools for reading and editing."
+def plan_shell(args: ShellArgs, ctx: ToolContext) -> Access:
+    if not args.command.strip():
+        raise ToolError("command is empty")
+    if len(args.command) > 20_000:
+        raise ToolError("command is longer than 20000 characters")
+    if ctx.root not in ctx.workspace.roots:
+        raise ToolError(f"workspace folder {ctx.root.name} is no longer open")
+    # The cwd and the writable roots come from the server's folder list, never from
+    # arguments (PC-15): there is no cwd argument to set.
+    return Access("shell", command=args.command, cwd=ctx.root.real_path)
+
+
+async def run_shell(args: ShellArgs, ctx: ToolContext) -> ToolOutput:
+    settings = ctx.settings()
+    timeout = min(float(args.timeout_s), settings.shell_timeout_max)
+    notes = await _unsaved_note(ctx)
+    cwd = ctx.root.real_path
+    sandbox = probe_sandbox()
+    sandboxed = sandbox.available and settings.tier != Tier.UNSAFE
+    if sandboxed:
+        home = Path.home()
+        roots = [r.real_path for r in ctx.workspace.roots]
+        argv = sandbox_argv(
+            args.command,
+            bwrap=sandbox.bwrap or "bwrap",
+            cwd=cwd,
+            writable_roots=roots,
+            read_only_paths=[root / rel for root in roots for rel in READ_ONLY_IN_SANDBOX]
+            + [claw_config_dir()],
+            hidden_paths=[home / rel for rel in HIDDEN_HOME_ENTRIES]
+            + list(ctx.workspace.protected_real_dirs),
+            network=settings.network,
+        )
+    else:
+        argv = ["/bin/bash", "-c", args.command]
+    env = build_child_env(os.environ, passthrough=settings.env_passthrough)
+    run = asyncio.ensure_future(
+        run_process(argv, cwd=cwd, env=env, timeout_s=timeout, output_cap=OUTPUT_CAP)
     )
-    Args = ShellArgs
-    kind = "shell"
-
-    def access(self, args: ShellArgs, ctx: ToolContext) -> Access:
-        if not args.command.strip():
-            raise ToolError("command is empty")
-        if len(args.command) > 20_000:
-            raise ToolError("command is longer than 20000 characters")
-        if ctx.root not in ctx.workspace.roots:
-            raise ToolError(f"workspace folder {ctx.root.name} is no longer open")
-        # The cwd and the writable roots come from the server's folder list, never from
-        # arguments (PC-15): there is no cwd argument to set.
-        return Access("shell", command=args.command, cwd=ctx.root.real_path)
-
-    async def run(self, args: ShellArgs, ctx: ToolContext) -> ToolOutput:
-        settings = ctx.settings()
-        timeout = min(float(args.timeout_s), settings.shell_timeout_max)
-        notes = await _unsaved_note(ctx)
-        cwd = ctx.root.real_path
-        sandbox = probe_sandbox()
-        sandboxed = sandbox.available and settings.tier != Tier.UNSAFE
-        if sandboxed:
-            home = Path.home()
-            roots = [r.real_path for r in ctx.workspace.roots]
-            argv = sandbox_argv(
-                args.command,
-                bwrap=sandbox.bwrap or "bwrap",
-                cwd=cwd,
-                writable_roots=roots,
-                read_only_paths=[root / rel for root in roots for rel in READ_ONLY_IN_SANDBOX]
-                + [claw_config_dir()],
-                hidden_paths=[home / rel for rel in HIDDEN_HOME_ENTRIES]
-                + list(ctx.workspace.protected_real_dirs),
-                network=settings.network,
-            )
-        else:
-            argv = ["/bin/bash", "-c", args.command]
-        env = build_child_env(os.environ, passthrough=settings.env_passthrough)
-        run = asyncio.ensure_future(
-            run_process(argv, cwd=cwd, env=env, timeout_s=timeout, output_cap=OUTPUT_CAP)
+    lowered = await _stop_if_tier_lowered(run, ctx, settings.tier)
+    if lowered is not None:
+        return ToolOutput(
+            f"[stopped: the user lowered the tier to {lowered.value} while the command "
+            "ran; its process group was killed]",
+            f"$ {args.command[:80]} -> stopped (tier lowered)",
+            ok=False,
         )
-        lowered = await _stop_if_tier_lowered(run, ctx, settings.tier)
-        if lowered is not None:
-            return ToolOutput(
-                f"[stopped: the user lowered the tier to {lowered.value} while the command "
-                "ran; its process group was killed]",
-                f"$ {args.command[:80]} -> stopped (tier lowered)",
-                ok=False,
-            )
-        result = run.result()
-        status = (
-            f"timed out after {timeout:.0f} s (process group killed)"
-            if result.timed_out
-            else f"exit code {result.exit_code}"
-        )
-        where = "sandboxed" if sandboxed else "NOT sandboxed"
-        header = f"[{status}; {where}; {result.duration_s:.1f} s]"
-        body = result.output if result.output else "(no output)"
-        content = "\n".join([*notes, header, body])
-        ok = result.exit_code == 0 and not result.timed_out
-        return ToolOutput(content, f"$ {args.command[:80]} -> {status}", ok=ok)
+    result = run.result()
+    status = (
+        f"timed out after {timeout:.0f} s (process group killed)"
+        if result.timed_out
+        else f"exit code {result.exit_code}"
+    )
+    where = "sandboxed" if sandboxed else "NOT sandboxed"
+    header = f"[{status}; {where}; {result.duration_s:.1f} s]"
+    body = result.output if result.output else "(no output)"
+    content = "\n".join([*notes, header, body])
+    ok = result.exit_code == 0 and not result.timed_out
+    return ToolOutput(content, f"$ {args.command[:80]} -> {status}", ok=ok)
 
 
 async def _stop_if_tier_lowered(
@@ -155,3 +147,14 @@ async def _unsaved_note(ctx: ToolContext) -> list[str]:
     ctx.events.emit("unsaved", {"uris": uris})
     names = ", ".join(p.name for p in remaining[:10])
     return [f"[warning: unsaved editor changes in {names}; the command sees the files on disk]"]
+
+
+SHELL = define_tool(
+    "shell",
+    "Run a bash command in the workspace folder (no stdin; output capped). "
+    "Prefer the file tools for reading and editing.",
+    ShellArgs,
+    "shell",
+    plan_shell,
+    run_shell,
+)

@@ -13,20 +13,21 @@ from typing import Any
 
 import pytest
 
-from claw_lsp.agent.ports import ApprovalAnswer, ApprovalRequest
 from claw_lsp.config import Settings
 from claw_lsp.edits.applier import ChangeApplier
 from claw_lsp.edits.journal import TurnJournal
 from claw_lsp.edits.proposals import ProposalStore
+from claw_lsp.foundation.messages import ToolCall
+from claw_lsp.foundation.ports import ApprovalAnswer, ApprovalRequest
+from claw_lsp.foundation.tiers import Tier
 from claw_lsp.headless import DiskEditor
-from claw_lsp.llm.base import RawToolCall
 from claw_lsp.permissions.paths import Workspace, make_root
 from claw_lsp.permissions.policy import SessionGrants
 from claw_lsp.permissions.sandbox import probe_sandbox
-from claw_lsp.permissions.tiers import Tier
 from claw_lsp.tools.base import ToolContext
+from claw_lsp.tools.builtin import BuiltinTools
+from claw_lsp.tools.catalog import ToolCatalog
 from claw_lsp.tools.orchestrator import Orchestrator, ToolCallResult
-from claw_lsp.tools.registry import ToolRegistry
 
 SANDBOX = probe_sandbox()
 needs_bwrap = pytest.mark.skipif(
@@ -85,7 +86,9 @@ class Harness:
             settings=lambda: self.settings,
             events=self.events,
         )
-        self.orchestrator = Orchestrator(ToolRegistry(), self.ctx, self.approver, SessionGrants())
+        self.orchestrator = Orchestrator(
+            ToolCatalog([BuiltinTools()]).snapshot(), self.ctx, self.approver, SessionGrants()
+        )
         self._ids = 0
 
     def set(self, **changes: Any) -> None:
@@ -94,7 +97,7 @@ class Harness:
     async def call(self, tool: str, arguments: Any, *answers: ApprovalAnswer) -> ToolCallResult:
         self.approver.answers.extend(answers)
         self._ids += 1
-        return await self.orchestrator.execute(RawToolCall(f"c{self._ids}", tool, arguments))
+        return await self.orchestrator.execute(ToolCall(f"c{self._ids}", tool, arguments))
 
 
 @pytest.fixture

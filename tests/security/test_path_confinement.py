@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from claw_lsp.agent.ports import FileChange
 from claw_lsp.edits.disk import write_changes_to_disk
+from claw_lsp.foundation.ports import FileChange
+from claw_lsp.foundation.tiers import Tier
 from claw_lsp.permissions.paths import PathDenied, Workspace, make_root, uri_to_path
-from claw_lsp.permissions.tiers import Tier
 from tests.security.conftest import Harness
 
 
@@ -248,10 +248,9 @@ async def test_pc15_the_model_cannot_choose_the_shell_cwd(
     harness = Harness([ws], state_dir=tmp_path / "state", tier=Tier.SHELL)
     result = await harness.call("shell", {"command": "ls", "cwd": cwd}, "once")
     assert denied(result) and "cwd" in result.content and not harness.approver.requests
-    access = harness.orchestrator.registry.get("shell").access(  # type: ignore[union-attr]
-        harness.orchestrator.registry.get("shell").Args(command="pwd"),  # type: ignore[union-attr]
-        harness.ctx,
-    )
+    shell = harness.orchestrator.toolbox.get("shell")
+    assert shell is not None
+    access = shell.plan(shell.validate({"command": "pwd"}), harness.ctx)
     assert access.cwd == ws.resolve()
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from claw_lsp.permissions.tiers import Tier
+from claw_lsp.foundation.tiers import Tier
 from claw_lsp.tools.base import MAX_RESULT_CHARS
 from claw_lsp.tools.orchestrator import MAX_TOOL_CALLS_PER_TURN, REPEAT_LIMIT
 from tests.security.conftest import Harness

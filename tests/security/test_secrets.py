@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from claw_lsp.permissions.tiers import Tier
+from claw_lsp.foundation.tiers import Tier
 from tests.security.conftest import Harness
 from tests.support import lsp
 from tests.support.lsp import server_env, start_claw

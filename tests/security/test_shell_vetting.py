@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from claw_lsp.foundation.tiers import Tier
 from claw_lsp.permissions.policy import CallFacts, SessionGrants, decide, display_safe
 from claw_lsp.permissions.rules import PermissionRules
-from claw_lsp.permissions.tiers import Tier
 from tests.security.conftest import Harness, needs_bwrap
 
 pytestmark = pytest.mark.usefixtures("no_orphans")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from claw_lsp.permissions.tiers import Tier
+from claw_lsp.foundation.tiers import Tier
 from claw_lsp.sessions.records import folder_key
 from claw_lsp.sessions.store import SessionStore
 from tests.security.conftest import Harness

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from claw_lsp.foundation.tiers import Tier
 from claw_lsp.permissions.paths import is_sensitive_relative
-from claw_lsp.permissions.tiers import Tier
 from claw_lsp.tools.search import _in_path_order, _looks_sensitive
 from tests.security.conftest import Harness
 

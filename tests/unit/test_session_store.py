@@ -14,7 +14,7 @@ from typing import Any, BinaryIO
 
 import pytest
 
-from claw_lsp.secrets import register_secret
+from claw_lsp.foundation.secrets import register_secret
 from claw_lsp.sessions.export import export_markdown
 from claw_lsp.sessions.store import (
     SessionNotFoundError,

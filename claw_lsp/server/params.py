@@ -6,7 +6,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from claw_lsp.protocol import InvalidParams
+from claw_lsp.server.names import InvalidParams
 
 MAX_PROMPT_CHARS = 1_000_000
 

@@ -1,11 +1,9 @@
 """The custom wire surface (PROTOCOL.md): command and notification names, stop reasons.
 
-The parameter models live in protocol_params.py: they need pydantic, which is kept off the
+The parameter models live in params.py: they need pydantic, which is kept off the
 start-up path so that `initialize` answers fast."""
 
 from __future__ import annotations
-
-from typing import Literal
 
 ASK = "claw.ask"
 CANCEL = "claw.cancel"
@@ -46,8 +44,6 @@ ALL_COMMANDS = [
 EVENT_NOTIFICATION = "claw/event"
 STATUS_NOTIFICATION = "claw/status"
 SAVE_DOCUMENTS_REQUEST = "claw/saveDocuments"
-
-StopReason = Literal["done", "maxTurns", "cancelled", "error", "local"]
 
 
 class InvalidParams(ValueError):

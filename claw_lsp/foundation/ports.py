@@ -1,11 +1,12 @@
-"""The seams the agent core talks through. The LSP server, the CLI and tests implement them."""
+"""The seams the agent core talks through: the editor it edits in and the person who approves.
+Each front door (LSP server, CLI, ACP) implements them; tests implement them in memory."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 
 @dataclass(frozen=True)
@@ -76,15 +77,6 @@ class ApprovalRequest:
 
 class Approver(Protocol):
     async def ask(self, request: ApprovalRequest) -> ApprovalAnswer: ...
-
-
-class EventSink(Protocol):
-    def emit(self, kind: str, payload: dict[str, Any]) -> None: ...
-
-
-class NullEvents:
-    def emit(self, kind: str, payload: dict[str, Any]) -> None:
-        pass
 
 
 class DenyingApprover:

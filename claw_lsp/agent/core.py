@@ -1,0 +1,108 @@
+"""The agent's state and the collaborators it is built from: the folder/session index, the
+resolved settings per folder, the tool catalog, the model provider. Front doors build one
+AgentService (agent/service.py) on top of this; operations and slash commands take it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from claw_lsp.agent.state import FolderState, ServiceError, SessionIndex, SessionState
+from claw_lsp.agent.turn import EventsFactory, TurnDeps
+from claw_lsp.config import Settings
+from claw_lsp.context.prompt import SYSTEM_PROMPT
+from claw_lsp.edits.proposals import ProposalStore
+from claw_lsp.foundation.ports import Approver, Editor
+from claw_lsp.foundation.tiers import Tier
+from claw_lsp.llm.provider import ModelProvider
+from claw_lsp.permissions.paths import Root, Workspace
+from claw_lsp.permissions.sandbox import probe_sandbox
+from claw_lsp.sessions.store import SessionStore
+from claw_lsp.tools.builtin import BuiltinTools
+from claw_lsp.tools.catalog import Toolbox, ToolCatalog
+
+__all__ = ["AgentCore", "FolderState", "ServiceError", "SessionState"]
+
+
+class AgentCore:
+    def __init__(
+        self,
+        *,
+        settings: Callable[[], Settings],
+        workspace: Workspace,
+        editor: Editor,
+        approver: Approver,
+        events: EventsFactory,
+        store: SessionStore,
+        models: ModelProvider,
+        catalog: ToolCatalog | None = None,
+    ) -> None:
+        self._settings = settings
+        self.workspace = workspace
+        self.editor = editor
+        self.approver = approver
+        self.events = events
+        self.store = store
+        self.models = models
+        self.catalog = catalog or ToolCatalog([BuiltinTools()])
+        self.proposals = ProposalStore()
+        self.index = SessionIndex(workspace, store)
+        self.on_status_change: Callable[[FolderState], None] = lambda state: None
+        self.model_override: str | None = None
+
+    @property
+    def folders(self) -> dict[str, FolderState]:
+        return self.index.folders
+
+    def folder(self, folder_uri: str | None = None, uri: str | None = None) -> FolderState:
+        return self.index.folder(folder_uri, uri)
+
+    def find_session(self, session_id: str) -> tuple[FolderState, SessionState]:
+        return self.index.find(session_id)
+
+    def new_session(self, state: FolderState) -> SessionState:
+        return self.index.new(state)
+
+    def settings_for(self, state: FolderState) -> Settings:
+        base = self._settings()
+        if self.model_override:
+            base = replace(base, model=self.model_override)
+        return replace(base, tier=state.tier) if state.tier is not None else base
+
+    def tier_of(self, root: Root) -> Tier:
+        """The tier of the folder a change lands in (each folder keeps its own)."""
+        return self.settings_for(self.index.state_for(root)).tier
+
+    def toolbox(self) -> Toolbox:
+        return self.catalog.snapshot()
+
+    def turn_deps(self) -> TurnDeps:
+        return TurnDeps(
+            workspace=self.workspace,
+            editor=self.editor,
+            approver=self.approver,
+            events=self.events,
+            index=self.index,
+            models=self.models,
+            catalog=self.catalog,
+            proposals=self.proposals,
+            settings_for=self.settings_for,
+            system_prompt=SYSTEM_PROMPT,
+            tier_of=self.tier_of,
+        )
+
+    def status(self, folder: str | None = None) -> dict[str, Any]:
+        state = self.folder(folder)
+        settings = self.settings_for(state)
+        sandbox = probe_sandbox()
+        return {
+            "folder": state.root.uri,
+            "tier": settings.tier.value,
+            "approvals": settings.approvals,
+            "editMode": settings.edit_mode,
+            "session": self.store.current(state.root.uri),
+            "busy": state.running is not None,
+            "sandbox": {"available": sandbox.available, "reason": sandbox.reason},
+            "backend": self.models.describe(settings),
+        }

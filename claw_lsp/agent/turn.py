@@ -1,0 +1,167 @@
+"""Turn assembly: the per-turn stack (applier, tool context, orchestrator, tools, model,
+context step) built once, the loop run over it, and its outcome recorded and shaped."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from claw_lsp.agent.history import repair_history
+from claw_lsp.agent.loop import TurnInputs, TurnOutcome, run_turn
+from claw_lsp.agent.results import finish_turn
+from claw_lsp.agent.state import FolderState, SessionIndex, SessionState
+from claw_lsp.config import Settings
+from claw_lsp.context.engine import ContextStep, TurnContext
+from claw_lsp.context.turn_context import active_dir_for, build_user_message
+from claw_lsp.edits.applier import ChangeApplier
+from claw_lsp.edits.proposals import ProposalStore
+from claw_lsp.foundation.events import EventSink
+from claw_lsp.foundation.ports import Approver, Editor
+from claw_lsp.foundation.tiers import Tier
+from claw_lsp.llm.base import BackendError
+from claw_lsp.llm.provider import ModelProvider
+from claw_lsp.permissions.paths import Root, Workspace
+from claw_lsp.tools.base import ToolContext
+from claw_lsp.tools.catalog import ToolCatalog
+from claw_lsp.tools.orchestrator import Orchestrator
+
+EventsFactory = Callable[[str, int], EventSink]
+EditMode = Literal["apply", "propose"]
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """One request from a front door: the user's words and where they were asked."""
+
+    text: str
+    folder: str | None = None  # workspace folder URI
+    uri: str | None = None  # the active document
+    session: str | None = None  # a session id, "new", or None for the folder's current one
+    edit_mode: EditMode | None = None
+    editor_context: str = ""  # rendered by the front door, which knows the editor's state
+
+
+@dataclass
+class TurnDeps:
+    """What every turn is assembled from; owned by the AgentService."""
+
+    workspace: Workspace
+    editor: Editor
+    approver: Approver
+    events: EventsFactory
+    index: SessionIndex
+    models: ModelProvider
+    catalog: ToolCatalog
+    proposals: ProposalStore
+    settings_for: Callable[[FolderState], Settings]
+    system_prompt: str
+    tier_of: Callable[[Root], Tier] = field(default=lambda root: Tier.READ_ONLY)
+
+
+async def run_model_turn(
+    deps: TurnDeps, state: FolderState, session: SessionState, turn: int, prompt: Prompt
+) -> dict[str, Any]:
+    settings = deps.settings_for(state)
+    store = deps.index.store
+    events = deps.events(session.id, turn)
+    journal = session.journal.for_turn(turn)
+    applier = ChangeApplier(
+        deps.editor,
+        journal,
+        deps.proposals,
+        session.id,
+        prompt.edit_mode or settings.edit_mode,
+        events,
+        on_applied=lambda change: session.edited_paths.add(change.path),
+    )
+    ctx = ToolContext(
+        workspace=deps.workspace,
+        root=state.root,
+        editor=deps.editor,
+        applier=applier,
+        settings=lambda: deps.settings_for(state),
+        events=events,
+        read_hashes=session.read_hashes,
+        tier_of=deps.tier_of,
+    )
+    toolbox = deps.catalog.snapshot()
+    orchestrator = Orchestrator(toolbox, ctx, deps.approver, session.grants)
+    user_message = build_user_message(
+        prompt.text,
+        editor_context=prompt.editor_context,
+        root=state.root,
+        proposal_report=deps.proposals.take_report(session.id),
+        # Instruction files: those not yet in this session's history (issue 4).
+        history=session.messages,
+        active_dir=active_dir_for(deps.workspace, prompt.uri),
+        worked_paths=session.worked_paths(),
+    )
+    if session.turns == 1:
+        store.set_title(state.root.uri, session.id, prompt.text)
+
+    def record(message: dict[str, Any]) -> None:
+        store.append(
+            state.root.uri, session.id, [{"type": "message", "turn": turn, "message": message}]
+        )
+
+    session.messages.append(user_message)
+    record(user_message)
+    error: str | None = None
+    try:
+        model = await deps.models.get(settings)
+        context = ContextStep(
+            TurnContext(
+                settings=settings,
+                stats=session.context,
+                messages=session.messages,
+                root=state.root,
+                turn=turn,
+                record_message=record,
+                record_compaction=lambda r: store.append(state.root.uri, session.id, [r]),
+                worked_paths=session.worked_paths,
+                system_prompt=deps.system_prompt,
+                tools=toolbox.definitions(settings.tier, settings.approvals),
+            ),
+            model,
+        )
+        outcome = await run_turn(
+            TurnInputs(
+                model=model,
+                context=context,
+                messages=session.messages,
+                orchestrator=orchestrator,
+                events=events,
+                record=record,
+                max_steps=settings.max_turns,
+                deadline_s=settings.turn_deadline,
+            )
+        )
+        error = outcome.error
+    except asyncio.CancelledError:
+        outcome = TurnOutcome("cancelled")
+        repaired = repair_history(session.messages, note="cancelled by the user")
+        for message in repaired[len(session.messages) :]:
+            record(message)
+        session.messages[:] = repaired
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()  # the turn is over; answer with what was recorded
+    except BackendError as exc:
+        error = str(exc)
+        outcome = TurnOutcome("error", error=error)
+    if outcome.stop_reason != "cancelled":
+        session.usage.add(outcome.usage)
+    return finish_turn(
+        store,
+        deps.proposals,
+        state,
+        session.id,
+        turn,
+        outcome,
+        journal_records=journal.to_record(),
+        events=events,
+        error=error,
+        tier=deps.settings_for(state).tier,
+    )
