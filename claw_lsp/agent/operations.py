@@ -38,7 +38,7 @@ async def undo_turn(
     state, session = service.find_session(session_id)
     turn = turn or session.journal.last_turn_with_edits()
     journal = session.journal.turns.get(turn) if turn else None
-    if journal is None or not journal.entries:
+    if turn is None or journal is None or not journal.entries:
         raise ServiceError("nothing to undo: that turn made no edits in this server's lifetime")
     changes: list[FileChange] = []
     conflicts: list[str] = []

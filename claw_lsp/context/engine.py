@@ -62,8 +62,8 @@ class TurnContext:
     messages: list[dict[str, Any]]  # the session's live list, changed in place
     root: Root
     turn: int
-    record_message: Callable[[dict[str, Any]], None]
-    record_compaction: Callable[[dict[str, Any]], None]
+    record_message: Callable[[dict[str, Any]], object]
+    record_compaction: Callable[[dict[str, Any]], object]
     worked_paths: Callable[[], Iterable[Path]] = lambda: ()
     system_prompt: str = ""
     tools: list[dict[str, Any]] = field(default_factory=list)

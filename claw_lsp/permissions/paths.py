@@ -19,7 +19,7 @@ MAX_PATH_CHARS = 4096
 
 # First path components that stay protected below `unsafe`: version control internals, editor
 # and agent configuration (auto-approve keys live there), CI definitions.
-PROTECTED_DIRS = (".git", ".vscode", ".idea", ".claw", ".claude", ".husky")
+PROTECTED_DIRS: tuple[str, ...] = (".git", ".vscode", ".idea", ".claw", ".claude", ".husky")
 PROTECTED_DIRS = (*PROTECTED_DIRS, ".githooks", ".circleci")
 # Files that run code on someone else's machine or command (CI, hooks, direnv, build and
 # package scripts): an edit to them is a delayed shell command, so it asks at write tier too.

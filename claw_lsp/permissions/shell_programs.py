@@ -418,9 +418,9 @@ def git_is_read_only(sub: str, rest: Sequence[str]) -> bool:
     if sub == "remote":
         return list(rest) in ([], ["-v"], ["--verbose"]) or first == "get-url"
     if sub == "config":
-        options = {t.split("=", 1)[0] for t in rest if t.startswith("-")}
-        reads = first in ("get", "list") or bool(options & _GIT_CONFIG_READS)
-        return reads and not options & _GIT_CONFIG_WRITES
+        flags = {t.split("=", 1)[0] for t in rest if t.startswith("-")}
+        reads = first in ("get", "list") or bool(flags & _GIT_CONFIG_READS)
+        return reads and not flags & _GIT_CONFIG_WRITES
     if sub == "reflog":
         return first in ("", "show")
     if sub == "worktree":

@@ -38,13 +38,8 @@ def _parse(model: str, params: types.ExecuteCommandParams) -> Any:
     """Validate a command's argument with its pydantic model (imported on first use)."""
     from claw_lsp.server import params as protocol_params
 
-    return protocol_params.parse_params(getattr(protocol_params, model), params.arguments)
-
-
-def _ops() -> Any:
-    from claw_lsp.agent import operations
-
-    return operations
+    arguments = list(params.arguments) if params.arguments is not None else None
+    return protocol_params.parse_params(getattr(protocol_params, model), arguments)
 
 
 def register(server: ClawServer) -> None:
@@ -151,17 +146,23 @@ async def cancel(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str
 
 async def sessions(ls: ClawServer, params: types.ExecuteCommandParams) -> list[dict[str, Any]]:
     args = _parse("FolderParams", params)
-    return _ops().list_sessions(_svc(ls), args.folder)
+    from claw_lsp.agent import operations
+
+    return operations.list_sessions(_svc(ls), args.folder)
 
 
 async def history(ls: ClawServer, params: types.ExecuteCommandParams) -> list[dict[str, Any]]:
     args = _parse("SessionParams", params)
-    return _ops().history(_svc(ls), args.session)
+    from claw_lsp.agent import operations
+
+    return operations.history(_svc(ls), args.session)
 
 
 async def undo_turn(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = _parse("UndoParams", params)
-    return await _ops().undo_turn(
+    from claw_lsp.agent import operations
+
+    return await operations.undo_turn(
         _svc(ls),
         args.session,
         args.turn,
@@ -183,14 +184,18 @@ async def set_tier(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[s
 
 async def accept_proposal(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = _parse("ProposalParams", params)
-    result = await _ops().accept_proposal(_svc(ls), args.proposal)
+    from claw_lsp.agent import operations
+
+    result = await operations.accept_proposal(_svc(ls), args.proposal)
     _refresh_proposal_hints(ls)
     return result
 
 
 async def reject_proposal(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = _parse("ProposalParams", params)
-    result = _ops().reject_proposal(_svc(ls), args.proposal)
+    from claw_lsp.agent import operations
+
+    result = operations.reject_proposal(_svc(ls), args.proposal)
     _refresh_proposal_hints(ls)
     return result
 
@@ -207,27 +212,37 @@ def _refresh_proposal_hints(ls: ClawServer) -> None:
 
 async def new_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = _parse("FolderParams", params)
-    return _ops().new_session(_svc(ls), args.folder)
+    from claw_lsp.agent import operations
+
+    return operations.new_session(_svc(ls), args.folder)
 
 
 async def resume_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = _parse("SessionParams", params)
-    return _ops().resume_session(_svc(ls), args.session)
+    from claw_lsp.agent import operations
+
+    return operations.resume_session(_svc(ls), args.session)
 
 
 async def fork_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = _parse("ForkParams", params)
-    return _ops().fork_session(_svc(ls), args.session, args.turn)
+    from claw_lsp.agent import operations
+
+    return operations.fork_session(_svc(ls), args.session, args.turn)
 
 
 async def export_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = _parse("SessionParams", params)
-    return _ops().export_session(_svc(ls), args.session)
+    from claw_lsp.agent import operations
+
+    return operations.export_session(_svc(ls), args.session)
 
 
 async def delete_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = _parse("SessionParams", params)
-    return _ops().delete_session(_svc(ls), args.session)
+    from claw_lsp.agent import operations
+
+    return operations.delete_session(_svc(ls), args.session)
 
 
 async def status(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
