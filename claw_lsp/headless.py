@@ -180,8 +180,8 @@ async def _doctor(service: Any, settings: Any, args: Any) -> int:
 
 
 async def _ask(service: Any, args: Any) -> int:
-    from claw_lsp.agent.state import ServiceError
     from claw_lsp.agent.turn import Prompt
+    from claw_lsp.foundation.errors import ServiceError
 
     if not args.prompt.strip():
         print("claw-lsp: the prompt is empty", file=sys.stderr)

@@ -8,11 +8,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from claw_lsp.agent.state import FolderState, ServiceError, SessionIndex, SessionState
+from claw_lsp.agent.state import FolderState, SessionIndex, SessionState
 from claw_lsp.agent.turn import EventsFactory, TurnDeps
 from claw_lsp.config import Settings
 from claw_lsp.context.prompt import SYSTEM_PROMPT
 from claw_lsp.edits.proposals import ProposalStore
+from claw_lsp.foundation.errors import ServiceError
 from claw_lsp.foundation.ports import Approver, Editor
 from claw_lsp.foundation.tiers import Tier
 from claw_lsp.llm.provider import ModelProvider

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from claw_lsp.agent.core import AgentCore
-from claw_lsp.agent.state import ServiceError
 from claw_lsp.edits.journal import text_hash
+from claw_lsp.foundation.errors import ServiceError
 from claw_lsp.foundation.ports import FileChange
 from claw_lsp.permissions.paths import PathDenied
 from claw_lsp.sessions.export import export_markdown

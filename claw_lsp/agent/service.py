@@ -13,8 +13,9 @@ from collections.abc import Callable
 from claw_lsp.agent.core import AgentCore
 from claw_lsp.agent.results import local_result
 from claw_lsp.agent.slash import parse_slash, run_slash
-from claw_lsp.agent.state import FolderState, ServiceError
+from claw_lsp.agent.state import FolderState
 from claw_lsp.agent.turn import Prompt, run_model_turn
+from claw_lsp.foundation.errors import ServiceError
 from claw_lsp.foundation.tiers import Tier
 
 __all__ = ["AgentService", "Prompt", "ServiceError"]

@@ -9,13 +9,14 @@ from collections.abc import Awaitable, Callable
 
 from claw_lsp.agent import operations
 from claw_lsp.agent.core import AgentCore
-from claw_lsp.agent.state import FolderState, ServiceError, SessionState
+from claw_lsp.agent.state import FolderState, SessionState
 from claw_lsp.context.breakdown import context_breakdown, render_breakdown
 from claw_lsp.context.engine import TurnContext, compact_turn
 from claw_lsp.context.prompt import SYSTEM_PROMPT
 from claw_lsp.context.rules_files import discover_rules_files, rules_file_label
 from claw_lsp.context.tokens import ContextStats, resolve_window
 from claw_lsp.context.turn_context import rules_context, sent_rules_labels
+from claw_lsp.foundation.errors import ServiceError
 from claw_lsp.foundation.tiers import TIER_DESCRIPTIONS
 from claw_lsp.llm.base import BackendError, ChatModel
 from claw_lsp.permissions.access import access_kind

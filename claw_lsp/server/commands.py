@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 
-from claw_lsp.agent.state import ServiceError
+from claw_lsp.foundation.errors import ServiceError
 from claw_lsp.foundation.secrets import redact
 from claw_lsp.foundation.tiers import Tier
 from claw_lsp.permissions.paths import PathDenied
