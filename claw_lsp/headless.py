@@ -95,6 +95,12 @@ class TerminalEvents:
         elif kind == "toolResult":
             mark = "✓" if payload.get("ok") else "✗"
             print(f"  {mark} {payload.get('summary')}", file=sys.stderr)
+        elif kind == "attachment":
+            print(
+                f"\n• attached @{payload.get('name')} ({payload.get('type')}, "
+                f"{payload.get('chars')} chars)",
+                file=sys.stderr,
+            )
         elif kind in ("notice", "error"):
             print(f"[claw] {payload.get('message')}", file=sys.stderr)
         elif kind == "proposal":

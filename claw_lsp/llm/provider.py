@@ -66,6 +66,7 @@ class ModelProvider:
                         configured_mode, probed.tool_calls if probed else None
                     ),
                     text_calls=settings.text_tool_calls,
+                    context_window=self.embedded_context_window(base_url),
                 )
             return self._models[key]
 

@@ -101,6 +101,8 @@ async def ask(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, A
         session=args.session,
         edit_mode=args.edit_mode,
         editor_context=_editor_context(ls, args),
+        selection=_selection_text(ls, args),
+        diagnostics=tuple(args.diagnostics or ()),
     )
     try:
         return await service.submit(prompt, on_start=on_start)
@@ -110,6 +112,19 @@ async def ask(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, A
             ls.turn_events.pop(f"{sink.session}:{sink.turn}", None)
             if token is not None:
                 ls.work_done_progress.tokens.pop(token, None)
+
+
+def _selection_text(ls: ClawServer, args: AskParams) -> str | None:
+    """The selected text (for @selection), measured in the negotiated position encoding."""
+    if not args.uri or args.range is None:
+        return None
+    doc = ls.workspace.text_documents.get(args.uri)
+    if doc is None:
+        return None
+    r = args.range
+    start = doc.offset_at_position(types.Position(r.start.line, r.start.character))
+    end = doc.offset_at_position(types.Position(r.end.line, r.end.character))
+    return doc.source[start:end] if end > start else None
 
 
 def _editor_context(ls: ClawServer, args: AskParams) -> str:
@@ -253,6 +268,25 @@ async def status(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str
     return result
 
 
+async def commands(ls: ClawServer, params: types.ExecuteCommandParams) -> list[dict[str, Any]]:
+    """Every slash command of the folder (built-in, user, workspace), for client pickers."""
+    args = _parse("FolderParams", params)
+    from claw_lsp.agent.slash import command_entries
+
+    service = _svc(ls)
+    return command_entries(service, service.folder(args.folder))
+
+
+async def complete_mentions(
+    ls: ClawServer, params: types.ExecuteCommandParams
+) -> list[dict[str, Any]]:
+    args = _parse("MentionParams", params)
+    from claw_lsp.agent.mention_completion import complete_mentions as complete
+
+    service = _svc(ls)
+    return await complete(service, service.folder(args.folder), args.prefix, args.limit)
+
+
 async def doctor(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     from claw_lsp.agent.doctor import run_doctor
 
@@ -277,4 +311,6 @@ _HANDLERS: dict[str, Handler] = {
     p.STATUS: status,
     p.DOCTOR: doctor,
     p.PROPOSALS: proposals,
+    p.COMMANDS: commands,
+    p.COMPLETE_MENTIONS: complete_mentions,
 }

@@ -11,12 +11,15 @@ import pytest
 from claw_lsp.foundation.messages import ToolCall
 from claw_lsp.foundation.tiers import Tier
 from claw_lsp.permissions.access import ACCESS_KINDS, access_kind
+from claw_lsp.permissions.paths import Root, make_root
 from claw_lsp.permissions.policy import SessionGrants
 from claw_lsp.tools.base import Access, Tool, ToolArgs, ToolContext, ToolOutput, define_tool
 from claw_lsp.tools.builtin import BUILTIN_TOOLS, BuiltinTools
 from claw_lsp.tools.catalog import ToolCatalog
 from claw_lsp.tools.orchestrator import Orchestrator
 from tests.security.conftest import Harness
+
+ROOT = make_root(Path("/tmp").as_uri())
 
 
 class NoteArgs(ToolArgs):
@@ -46,7 +49,7 @@ class RecordingSource:
             for kind in kinds
         ]
 
-    def tools(self) -> Sequence[Tool]:
+    def tools(self, root: Root) -> Sequence[Tool]:
         return self._tools
 
 
@@ -59,12 +62,12 @@ def test_builtins_come_first_in_their_fixed_order_and_a_name_is_never_replaced()
     shadow = RecordingSource("shadow", ["read"])
     impostor = define_tool("grep", "impostor", NoteArgs, "read", _plan("read"), _never_run)
     shadow._tools = [impostor]
-    box = ToolCatalog([BuiltinTools(), extra, shadow]).snapshot()
+    box = ToolCatalog([BuiltinTools(), extra, shadow]).snapshot(ROOT)
     names = [t.name for t in box.tools]
     assert names[:8] == [t.name for t in BUILTIN_TOOLS]
     assert names[8:] == ["extra_read"]
     assert box.get("grep") is BUILTIN_TOOLS[3]
-    again = ToolCatalog([BuiltinTools(), extra, shadow]).snapshot()
+    again = ToolCatalog([BuiltinTools(), extra, shadow]).snapshot(ROOT)
     assert [t.definition for t in again.tools] == [t.definition for t in box.tools]
     # Built once: the same definition object on every snapshot (byte-stable, no rebuild cost).
     assert all(a.definition is b.definition for a, b in zip(box.tools, again.tools, strict=True))
@@ -87,7 +90,7 @@ async def test_a_tool_of_an_unmapped_kind_is_never_offered_and_never_runs(
     ws.mkdir()
     harness = Harness([ws], state_dir=tmp_path / "state", tier=tier, approvals=approvals)
     source = RecordingSource("odd", ["teleport", "read"])
-    box = ToolCatalog([BuiltinTools(), source]).snapshot()
+    box = ToolCatalog([BuiltinTools(), source]).snapshot(ROOT)
     orchestrator = Orchestrator(box, harness.ctx, harness.approver, SessionGrants())
     offered = [t.name for t in box.offered(tier, approvals)]
     assert "odd_teleport" not in offered and "odd_read" in offered
@@ -103,10 +106,10 @@ async def test_a_source_that_fails_to_list_loses_its_tools_not_the_turn() -> Non
     class Broken:
         name = "broken"
 
-        def tools(self) -> Sequence[Tool]:
+        def tools(self, root: Root) -> Sequence[Tool]:
             raise RuntimeError("server gone")
 
-    box = ToolCatalog([BuiltinTools(), Broken()]).snapshot()
+    box = ToolCatalog([BuiltinTools(), Broken()]).snapshot(ROOT)
     assert [t.name for t in box.tools] == [t.name for t in BUILTIN_TOOLS]
 
 
