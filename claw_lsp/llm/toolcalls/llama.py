@@ -85,7 +85,7 @@ def find(scan: Scan) -> list[Match]:
         if scan.free(start) and (loose or _at_line_start(content, start)):
             attempts += 1
             first = skip_spaces(content, candidate.end()) if tagged else start
-            if loose or not is_example(content, start):
+            if tagged or not is_example(content, start):
                 match = _sequence(scan, start, first, alone=not loose)
         if match is None:
             position = start + 1
