@@ -123,6 +123,6 @@ def test_open_calls_at_the_token_limit() -> None:
     assert has_open_call("<tool_call>\n<function=read_file>\n<parameter=path>\na", TOOLS)
     assert has_open_call('[TOOL_CALLS]read_file[ARGS]{"path": "a', TOOLS)
     assert has_open_call("Sure.\n```json\n{", TOOLS)
-    assert not has_open_call("Calls use a <tool_call> tag.", TOOLS)
+    assert not has_open_call("Calls use a <tool_call> tag, see below.", TOOLS)
     assert not has_open_call(f"Done: {HERMES}", TOOLS)
     assert not has_open_call("<think>maybe <tool_call>{", TOOLS)
