@@ -13,6 +13,14 @@ from claw_lsp.llm.arguments import parse_arguments, sanitize_for_history
 from claw_lsp.llm.base import BackendError, ChatModel, ChatRequest, ModelReply, RawToolCall, Usage
 from claw_lsp.llm.text_mode import text_mode_messages, text_mode_system_prompt
 from claw_lsp.llm.toolcall_text import extract_text_tool_calls
+from claw_lsp.llm.toolcalls.detect import (
+    HISTORY_KEY,
+    UNKNOWN,
+    TextDialect,
+    family_from_history,
+    learnable,
+)
+from claw_lsp.llm.toolcalls.stream import VisibleTextFilter, has_open_call
 from claw_lsp.tools.orchestrator import Orchestrator
 
 TRUNCATED_CALL_NOTE = (
@@ -56,10 +64,11 @@ async def run_turn(inputs: TurnInputs) -> TurnOutcome:
         if time.monotonic() - started > inputs.deadline_s:
             return _stop(outcome, "maxTurns", "the turn reached its time limit")
         request = wire.request(inputs.messages)
+        visible = wire.visible_filter()
         try:
             reply = await inputs.model.complete(
                 request,
-                on_text=lambda delta: inputs.events.emit("text", {"delta": delta}),
+                on_text=lambda delta, shown=visible: _emit_text(inputs, shown.feed(delta)),
                 on_notice=lambda note: inputs.events.emit("notice", {"message": note}),
             )
         except BackendError as exc:
@@ -76,6 +85,7 @@ async def run_turn(inputs: TurnInputs) -> TurnOutcome:
             return _stop(outcome, "error", str(exc))
         outcome.usage.add(reply.usage)
         calls = _tool_calls(reply, inputs, wire)
+        _emit_text(inputs, visible.finish(calls_used=all(c.from_text for c in calls)))
         outcome.text = _visible_text(reply, calls, wire)
         if reply.finish_reason == "length" and (calls or wire.has_open_text_call(reply.text)):
             # BF-14: a call cut off by the token limit (or one that parsed only after the
@@ -83,7 +93,7 @@ async def run_turn(inputs: TurnInputs) -> TurnOutcome:
             _append(inputs, {"role": "assistant", "content": reply.text})
             _append(inputs, {"role": "user", "content": TRUNCATED_CALL_NOTE})
             continue
-        _append(inputs, _assistant_message(outcome.text, calls))
+        _append(inputs, _assistant_message(outcome.text, calls, wire.text_family))
         if not calls:
             return outcome
         for position, call in enumerate(calls):
@@ -117,6 +127,11 @@ def _stop(outcome: TurnOutcome, reason: str, message: str) -> TurnOutcome:
     return outcome
 
 
+def _emit_text(inputs: TurnInputs, delta: str) -> None:
+    if delta:
+        inputs.events.emit("text", {"delta": delta})
+
+
 def _append(inputs: TurnInputs, message: dict[str, Any]) -> None:
     inputs.messages.append(message)
     inputs.record(message)
@@ -137,8 +152,14 @@ class _WireForm:
         for name in inputs.tool_names:
             self.schemas.setdefault(name, None)
         self.parse_text = self.text_mode or inputs.text_tool_calls
+        # Issue 15: the family the model writes calls in (from the model, then this session).
+        self.dialect = TextDialect(
+            getattr(inputs.model, "tool_family", None) or UNKNOWN,
+            family_from_history(inputs.messages),
+        )
+        self.text_family: str | None = None  # of the calls recovered from the last reply
         self.system_prompt = (
-            text_mode_system_prompt(inputs.system_prompt, inputs.tools)
+            text_mode_system_prompt(inputs.system_prompt, inputs.tools, self.dialect.prompt_family)
             if self.text_mode
             else inputs.system_prompt
         )
@@ -147,23 +168,34 @@ class _WireForm:
     def request(self, messages: list[dict[str, Any]]) -> ChatRequest:
         history = [wire_message(m) for m in messages]
         if self.text_mode:
-            history = text_mode_messages(history)
+            history = text_mode_messages(history, self.dialect.prompt_family)
         system = {"role": "system", "content": self.system_prompt}
         return ChatRequest([system, *history], self.tools)
 
-    def has_open_text_call(self, text: str) -> bool:
+    def visible_filter(self) -> VisibleTextFilter | _Passthrough:
+        """What the user sees while the reply streams: never the markup of a text call."""
         if not self.parse_text:
-            return False
-        return any(text.rfind(o) > text.rfind(c) for o, c in _CALL_MARKUP)
+            return _Passthrough()
+        return VisibleTextFilter(self.schemas, self.dialect.parse_family)
+
+    def has_open_text_call(self, text: str) -> bool:
+        return self.parse_text and has_open_call(text, self.schemas, self.dialect.parse_family)
 
 
-_CALL_MARKUP = (("<tool_call>", "</tool_call>"), ("<function=", "</function>"))
+class _Passthrough:
+    def feed(self, delta: str) -> str:
+        return delta
+
+    def finish(self, *, calls_used: bool = True) -> str:
+        return ""
 
 
 def _tool_calls(reply: ModelReply, inputs: TurnInputs, wire: _WireForm) -> list[RawToolCall]:
     calls = list(reply.tool_calls)
+    wire.text_family = None
     if not calls and wire.parse_text and reply.text:
-        _, found = extract_text_tool_calls(reply.text, wire.schemas)
+        _, found = extract_text_tool_calls(reply.text, wire.schemas, wire.dialect.parse_family)
+        wire.text_family = found[0].family if found else None
         calls = [
             RawToolCall(id="", name=c.name, arguments=c.arguments.value, from_text=True)
             if c.arguments.value is not None
@@ -189,14 +221,18 @@ def _tool_calls(reply: ModelReply, inputs: TurnInputs, wire: _WireForm) -> list[
 
 def _visible_text(reply: ModelReply, calls: list[RawToolCall], wire: _WireForm) -> str:
     if calls and all(c.from_text for c in calls):
-        visible, _ = extract_text_tool_calls(reply.text, wire.schemas)
+        visible, _ = extract_text_tool_calls(reply.text, wire.schemas, wire.dialect.parse_family)
         return visible.strip()
     return reply.text
 
 
-def _assistant_message(text: str, calls: list[RawToolCall]) -> dict[str, Any]:
+def _assistant_message(
+    text: str, calls: list[RawToolCall], text_family: str | None = None
+) -> dict[str, Any]:
     # content "" rather than None: llama.cpp's server rejects null content with tool_calls.
     message: dict[str, Any] = {"role": "assistant", "content": text or ""}
+    if calls and learnable(text_family):
+        message[HISTORY_KEY] = text_family  # the session's first one fixes its family
     if calls:
         message["tool_calls"] = [
             {

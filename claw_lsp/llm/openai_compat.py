@@ -16,6 +16,7 @@ from claw_lsp.llm.backend_errors import map_status_error
 from claw_lsp.llm.base import BackendError, ChatRequest, ModelReply
 from claw_lsp.llm.stream_reply import read_completion, read_stream
 from claw_lsp.llm.text_mode import ToolMode
+from claw_lsp.llm.toolcalls.detect import FamilyGuess, detect_family
 
 MAX_RETRIES = 3
 # A refused connection is usually a server that is not running: fail fast (BF-03).
@@ -41,6 +42,7 @@ class OpenAICompatModel:
         stream: bool = True,
         retry_empty_stream: bool = True,
         tool_mode: ToolMode = "native",
+        tool_family: FamilyGuess | None = None,
     ) -> None:
         import openai  # imported lazily: it is the slowest import and not needed to initialize
 
@@ -50,6 +52,9 @@ class OpenAICompatModel:
         # parsed back from the reply (backends without tool calling). Fixed per instance, so
         # the system prompt stays byte-stable for every session on this backend.
         self.tool_mode: ToolMode = tool_mode
+        # The family its calls are written in when they come back as text (issue 15); fixed
+        # per instance like tool_mode, for the same reason.
+        self.tool_family: FamilyGuess = tool_family or detect_family(model)
         self._max_retries = max_retries
         self._extra_body = dict(extra_body or {})
         # Some servers (llama-cpp-python with tool_choice auto) cannot stream tool calls.

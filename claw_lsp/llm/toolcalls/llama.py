@@ -12,7 +12,7 @@ import re
 
 from claw_lsp.llm.toolcalls.core import MAX_CANDIDATE_ATTEMPTS, Match, TextToolCall, skip_spaces
 from claw_lsp.llm.toolcalls.jsoncall import LLAMA_SHAPE, call_from_object, decode_at, with_raw
-from claw_lsp.llm.toolcalls.regions import Scan, is_example
+from claw_lsp.llm.toolcalls.regions import Scan, inside_call_tag, is_example
 
 FAMILY = "llama3"
 PYTHON_TAG = "<|python_tag|>"
@@ -85,7 +85,7 @@ def find(scan: Scan) -> list[Match]:
         if scan.free(start) and (loose or _at_line_start(content, start)):
             attempts += 1
             first = skip_spaces(content, candidate.end()) if tagged else start
-            if tagged or not is_example(content, start):
+            if tagged or not (is_example(content, start) or inside_call_tag(content, start)):
                 match = _sequence(scan, start, first, alone=not loose)
         if match is None:
             position = start + 1

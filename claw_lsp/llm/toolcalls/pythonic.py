@@ -20,7 +20,7 @@ from claw_lsp.llm.toolcalls.core import (
     skip_spaces,
     valid,
 )
-from claw_lsp.llm.toolcalls.regions import Scan, is_example
+from claw_lsp.llm.toolcalls.regions import Scan, inside_call_tag, is_example
 from claw_lsp.llm.toolcalls.values import json_compatible
 
 FAMILY = "pythonic"
@@ -127,6 +127,8 @@ def _listed(scan: Scan, start: int) -> Match | None:
     content = scan.content
     line_start = content.rfind("\n", 0, start) + 1
     if content[line_start:start].strip() or is_example(content, start):
+        return None
+    if inside_call_tag(content, start):
         return None
     close = _closing_bracket(content, start)
     if close == -1:

@@ -142,6 +142,27 @@ def fences(content: str) -> list[Fence]:
     return found
 
 
+# Blocks of other families' markup: what a tag-less form (Llama JSON, pythonic lists) finds
+# inside one that failed to parse must not be rescued on its own.
+_CALL_TAGS = (
+    ("<tool_call>", "</tool_call>"),
+    ("<seed:tool_call>", "</seed:tool_call>"),
+    ("<tools>", "</tools>"),
+    ("<function_call>", "</function_call>"),
+    ("<tool_calls>", "</tool_calls>"),
+    ("<TOOLCALL>", "</TOOLCALL>"),
+    ("<function", "</function>"),
+    ("<|START_ACTION|>", "<|END_ACTION|>"),
+)
+
+
+def inside_call_tag(content: str, position: int) -> bool:
+    return any(
+        content.rfind(opening, 0, position) > content.rfind(closing, 0, position)
+        for opening, closing in _CALL_TAGS
+    )
+
+
 def quoted_inline(content: str, position: int) -> bool:
     # `<tool_call>...` in prose is a quotation. Only the adjacent backtick counts: pairing
     # backticks across the line would let a backtick inside one call's arguments hide the next.
