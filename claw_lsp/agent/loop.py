@@ -68,7 +68,7 @@ async def run_turn(inputs: TurnInputs) -> TurnOutcome:
         try:
             reply = await inputs.model.complete(
                 request,
-                on_text=lambda delta, shown=visible: _emit_text(inputs, shown.feed(delta)),
+                on_text=_text_sink(inputs, visible),
                 on_notice=lambda note: inputs.events.emit("notice", {"message": note}),
             )
         except BackendError as exc:
@@ -127,6 +127,10 @@ def _stop(outcome: TurnOutcome, reason: str, message: str) -> TurnOutcome:
     return outcome
 
 
+def _text_sink(inputs: TurnInputs, visible: _TextFilter) -> Callable[[str], None]:
+    return lambda delta: _emit_text(inputs, visible.feed(delta))
+
+
 def _emit_text(inputs: TurnInputs, delta: str) -> None:
     if delta:
         inputs.events.emit("text", {"delta": delta})
@@ -172,7 +176,7 @@ class _WireForm:
         system = {"role": "system", "content": self.system_prompt}
         return ChatRequest([system, *history], self.tools)
 
-    def visible_filter(self) -> VisibleTextFilter | _Passthrough:
+    def visible_filter(self) -> _TextFilter:
         """What the user sees while the reply streams: never the markup of a text call."""
         if not self.parse_text:
             return _Passthrough()
@@ -188,6 +192,9 @@ class _Passthrough:
 
     def finish(self, *, calls_used: bool = True) -> str:
         return ""
+
+
+_TextFilter = VisibleTextFilter | _Passthrough
 
 
 def _tool_calls(reply: ModelReply, inputs: TurnInputs, wire: _WireForm) -> list[RawToolCall]:

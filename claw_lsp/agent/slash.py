@@ -16,6 +16,12 @@ from claw_lsp.context.rules_files import discover_rules_files, rules_file_label
 from claw_lsp.context.tokens import ContextStats, resolve_window
 from claw_lsp.context.turn_context import rules_context, sent_rules_labels
 from claw_lsp.llm.base import BackendError, ChatModel
+from claw_lsp.llm.toolcalls.detect import (
+    FamilyGuess,
+    TextDialect,
+    describe_line,
+    family_from_history,
+)
 from claw_lsp.permissions.sandbox import probe_sandbox
 from claw_lsp.permissions.tiers import TIER_DESCRIPTIONS
 from claw_lsp.tools.registry import tier_needed
@@ -157,6 +163,12 @@ async def _status(service: AgentService, state: FolderState, args: str, hint: st
             else f"unavailable: {status['sandbox']['reason']}; every shell command needs approval"
         ),
     ]
+    # Issue 15: the family text tool calls are read in (the model's, then this session's).
+    dialect = TextDialect(
+        FamilyGuess.from_dict(backend.get("toolFamily")),
+        family_from_history((session.messages or []) if session else []),
+    )
+    lines.append(f"Calls:    text tool calls read as {describe_line(dialect.describe())}")
     for key, label in (("note", "Note"), ("error", "Problem")):
         if backend.get(key):
             lines.append(f"{label + ':':<10}{backend[key]}")

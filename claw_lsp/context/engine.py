@@ -141,16 +141,18 @@ class ContextManagedModel:
     def _rebuild(self, request: ChatRequest) -> ChatRequest:
         """The same request over the changed message list, in the same wire form."""
         text_mode = getattr(self.inner, "tool_mode", "native") == "text"
-        return ChatRequest(
-            [*request.messages[:1], *wire_history(self.ctx.messages, text_mode=text_mode)],
-            request.tools,
-        )
+        # Issue 15: the calls in the dialect the system prompt taught (the model's family).
+        family = getattr(getattr(self.inner, "tool_family", None), "family", None)
+        history = wire_history(self.ctx.messages, text_mode=text_mode, family=family)
+        return ChatRequest([*request.messages[:1], *history], request.tools)
 
 
-def wire_history(messages: Iterable[dict[str, Any]], *, text_mode: bool) -> list[dict[str, Any]]:
+def wire_history(
+    messages: Iterable[dict[str, Any]], *, text_mode: bool, family: str | None = None
+) -> list[dict[str, Any]]:
     """The messages as the loop sends them (agent/loop.py `_WireForm.request`)."""
     history = [wire_message(m) for m in messages]
-    return text_mode_messages(history) if text_mode else history
+    return text_mode_messages(history, family) if text_mode else history
 
 
 async def compact_turn(
