@@ -21,11 +21,12 @@ FAMILY = "harmony"
 OPENERS = ("<|channel|>", "<|start|>assistant")
 _CONSTRAIN = r"(?:\s*<\|constrain\|>\s*json|\s+json)?"
 _RECIPIENT = rf"to=(?:functions\.)?({NAME_PATTERN})"
+_CHANNEL = r"<\|channel\|>\s*(?:commentary|analysis)"
+# One literal "<|" first (a fast scan), then the three header shapes; the name is the group
+# that matched.
 _HEADER = re.compile(
-    rf"(?:<\|start\|>\s*assistant\s*)?<\|channel\|>\s*(?:commentary|analysis)\s+{_RECIPIENT}"
-    rf"{_CONSTRAIN}\s*<\|message\|>"
-    rf"|<\|start\|>\s*assistant\s+{_RECIPIENT}\s*<\|channel\|>\s*(?:commentary|analysis)"
-    rf"{_CONSTRAIN}\s*<\|message\|>"
+    rf"<\|(?:start\|>\s*assistant(?:\s*{_CHANNEL}\s+{_RECIPIENT}|\s+{_RECIPIENT}\s*{_CHANNEL})"
+    rf"|channel\|>\s*(?:commentary|analysis)\s+{_RECIPIENT}){_CONSTRAIN}\s*<\|message\|>"
 )
 _TERMINATORS = ("<|call|>", "<|end|>")
 _BOUNDARIES = (*_TERMINATORS, "<|start|>", "<|channel|>")
@@ -33,7 +34,7 @@ _BOUNDARIES = (*_TERMINATORS, "<|start|>", "<|channel|>")
 
 def _message(scan: Scan, header: re.Match[str]) -> Match | None:
     content = scan.content
-    name = header.group(1) or header.group(2)
+    name = next((group for group in header.groups() if group), "")
     if name not in scan.tools:
         return None
     body = skip_spaces(content, header.end())

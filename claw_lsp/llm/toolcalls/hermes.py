@@ -41,7 +41,9 @@ TAGS = {
     "<tool_calls>": "</tool_calls>",
     "<TOOLCALL>": "</TOOLCALL>",
 }
-_TAG_OPEN = re.compile("|".join(re.escape(tag) for tag in TAGS))
+_CANDIDATE = re.compile(
+    "<(?:" + "|".join(re.escape(tag[1:]) for tag in TAGS) + r"|function\s+name=)"
+)
 _NAMED_FUNCTION = re.compile(rf"<function\s+name=([\"']?)({NAME_PATTERN})\1\s*>")
 _NAMED_PARAMETER = re.compile(rf"<parameter\s+name=([\"']?)({NAME_PATTERN})\1\s*>")
 _FUNCTION_CLOSE = "</function>"
@@ -160,27 +162,21 @@ def _named_function(scan: Scan, open_at: int) -> Match | None:
 
 def find(scan: Scan) -> list[Match]:
     content = scan.content
-    if not any(opener in content for opener in OPENERS):
-        return []
     matches: list[Match] = []
-    attempts = 0
-    for pattern, parse in ((_TAG_OPEN, _tag_block), (_NAMED_FUNCTION, None)):
-        position = 0
-        while attempts < MAX_CANDIDATE_ATTEMPTS:
-            candidate = pattern.search(content, position)
-            if candidate is None:
-                break
-            start = candidate.start()
-            match = None
-            if scan.free(start) and not any(m.start <= start < m.end for m in matches):
-                attempts += 1
-                if parse is None:
-                    match = _named_function(scan, start)
-                else:
-                    match = parse(scan, start, candidate.group(0))
-            if match is None:
-                position = start + 1
-                continue
-            matches.append(match)
-            position = match.end
+    position = attempts = 0
+    while attempts < MAX_CANDIDATE_ATTEMPTS:
+        candidate = _CANDIDATE.search(content, position)  # one pass for every opening tag
+        if candidate is None:
+            break
+        start = candidate.start()
+        match = None
+        if scan.free(start):
+            attempts += 1
+            tag = candidate.group(0)
+            match = _tag_block(scan, start, tag) if tag in TAGS else _named_function(scan, start)
+        if match is None:
+            position = start + 1
+            continue
+        matches.append(match)
+        position = match.end
     return matches

@@ -17,7 +17,7 @@ from claw_lsp.llm.toolcalls.regions import Scan, inside_call_tag, is_example
 FAMILY = "llama3"
 PYTHON_TAG = "<|python_tag|>"
 OPENERS = (PYTHON_TAG, '{"name"')
-_OBJECT_START = re.compile(r'<\|python_tag\|>|\{\s*"name"\s*:')
+_JSON_START = re.compile(r'\{\s*"name"\s*:\s*"([^"\\]*)"')
 _END_TOKENS = ("<|eom_id|>", "<|eot_id|>")
 
 
@@ -67,28 +67,41 @@ def _sequence(scan: Scan, start: int, first: int, *, alone: bool) -> Match | Non
     return Match(start, end, with_raw(calls, content[start:end]))
 
 
+def _candidates(scan: Scan) -> list[tuple[int, int, bool]]:
+    """(start, first object, tagged) in order. Two scans: a regex whose first character is a
+    literal is fast, an alternation of different first characters is not. An object naming no
+    offered tool is no candidate (its name is read before any JSON is decoded)."""
+    content = scan.content
+    found = [
+        (m.start(), m.start(), False)
+        for m in _JSON_START.finditer(content)
+        if m.group(1) in scan.tools
+    ]
+    position = content.find(PYTHON_TAG)
+    while position != -1:
+        found.append((position, skip_spaces(content, position + len(PYTHON_TAG)), True))
+        position = content.find(PYTHON_TAG, position + 1)
+    return sorted(found)
+
+
 def find(scan: Scan) -> list[Match]:
     content = scan.content
     if PYTHON_TAG not in content and '"name"' not in content:
         return []
     matches: list[Match] = []
-    position = 0
-    attempts = 0
-    while attempts < MAX_CANDIDATE_ATTEMPTS:
-        candidate = _OBJECT_START.search(content, position)
-        if candidate is None:
-            break
-        start = candidate.start()
-        match = None
-        tagged = candidate.group(0) == PYTHON_TAG
+    position = attempts = 0
+    for start, first, tagged in _candidates(scan):
+        if start < position or attempts >= MAX_CANDIDATE_ATTEMPTS:
+            continue
         loose = tagged or scan.sure
-        if scan.free(start) and (loose or _at_line_start(content, start)):
-            attempts += 1
-            first = skip_spaces(content, candidate.end()) if tagged else start
-            if tagged or not (is_example(content, start) or inside_call_tag(content, start)):
-                match = _sequence(scan, start, first, alone=not loose)
-        if match is None:
-            position = start + 1
+        if not scan.free(start) or not (loose or _at_line_start(content, start)):
+            continue
+        attempts += 1
+        match = _sequence(scan, start, first, alone=not loose)
+        # Context checks last: they look back over the content, most candidates fail sooner.
+        if match is None or (
+            not tagged and (is_example(content, start) or inside_call_tag(content, start))
+        ):
             continue
         matches.append(match)
         position = match.end

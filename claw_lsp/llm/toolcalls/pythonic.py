@@ -27,7 +27,7 @@ FAMILY = "pythonic"
 PYTHON_START = "<|python_start|>"
 PYTHON_END = "<|python_end|>"
 OPENERS = (PYTHON_START, "[")
-_CANDIDATE = re.compile(r"<\|python_start\|>|\[\s*[A-Za-z_][\w.]*\s*\(")
+_LIST_START = re.compile(r"\[\s*[A-Za-z_][\w.]*\s*\(")
 _END_TOKENS = (PYTHON_END, "<|eom_id|>", "<|eot_id|>", "<|eom|>", "<|eot|>")
 _MAX_LIST_CHARS = 200_000
 _CLOSERS = {"(": ")", "[": "]", "{": "}"}
@@ -146,24 +146,20 @@ def find(scan: Scan) -> list[Match]:
     content = scan.content
     if "(" not in content:
         return []
+    # Two scans (see llama.py): the bracketed lists, and the <|python_start|> tags.
+    starts = [(m.start(), False) for m in _LIST_START.finditer(content)]
+    position = content.find(PYTHON_START)
+    while position != -1:
+        starts.append((position, True))
+        position = content.find(PYTHON_START, position + 1)
     matches: list[Match] = []
-    position = 0
-    attempts = 0
-    while attempts < MAX_CANDIDATE_ATTEMPTS:
-        candidate = _CANDIDATE.search(content, position)
-        if candidate is None:
-            break
-        start = candidate.start()
-        match = None
-        if scan.free(start):
-            attempts += 1
-            if candidate.group(0) == PYTHON_START:
-                match = _wrapped(scan, start)
-            else:
-                match = _listed(scan, start)
-        if match is None:
-            position = start + 1
+    covered = attempts = 0
+    for start, tagged in sorted(starts):
+        if start < covered or attempts >= MAX_CANDIDATE_ATTEMPTS or not scan.free(start):
             continue
-        matches.append(match)
-        position = match.end
+        attempts += 1
+        match = _wrapped(scan, start) if tagged else _listed(scan, start)
+        if match is not None:
+            matches.append(match)
+            covered = match.end
     return matches

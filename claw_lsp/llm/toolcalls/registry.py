@@ -14,7 +14,7 @@ calls go through the same schema validation and approval as structured ones.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from claw_lsp.llm.toolcalls import (
     command_r,
@@ -31,6 +31,7 @@ from claw_lsp.llm.toolcalls import (
 from claw_lsp.llm.toolcalls.core import (
     MAX_CONTENT_CHARS,
     Match,
+    SpanSet,
     TextToolCall,
     ToolCatalog,
     without_spans,
@@ -115,21 +116,29 @@ def find_matches(
     content: str, tools: ToolCatalog, family: str | None = None, *, with_fences: bool = True
 ) -> list[Match]:
     """The call spans of ``content`` in order; ``family`` None means "not known for sure"."""
-    if len(content) > MAX_CONTENT_CHARS:
-        return []
+    return analyse(content, tools, family, with_fences=with_fences)[0]
+
+
+def analyse(
+    content: str, tools: ToolCatalog, family: str | None = None, *, with_fences: bool = True
+) -> tuple[list[Match], Scan]:
+    """The call spans and the regions they were found among (the stream filter needs both)."""
     known_family = family if family in FAMILY_PARSERS else None
     scan = Scan.of(content, tools, sure=known_family is not None, with_fences=with_fences)
+    if len(content) > MAX_CONTENT_CHARS:
+        return [], scan
     matches: list[Match] = []
     for name in parsers_for(known_family):
-        for match in PARSERS[name].find(scan):
-            if not _overlaps(match, matches):
-                matches.append(match)
+        found = [m for m in PARSERS[name].find(scan) if not _overlaps(m, matches)]
+        if found:
+            matches += found
+            scan = replace(scan, claimed=SpanSet((m.start, m.end) for m in matches))
     if with_fences:
         matches += _fenced(scan, known_family, matches)
     if not matches:
         matches = generic.find(scan)
     matches.sort(key=lambda match: match.start)
-    return matches
+    return matches, scan
 
 
 def catalog(known_tools: Collection[str] | ToolCatalog) -> ToolCatalog:

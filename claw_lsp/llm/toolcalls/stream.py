@@ -16,8 +16,8 @@ from collections.abc import Callable, Collection
 from claw_lsp.llm.toolcalls.core import Match, ToolCatalog
 from claw_lsp.llm.toolcalls.jsoncall import value_end
 from claw_lsp.llm.toolcalls.pythonic import _closing_bracket
-from claw_lsp.llm.toolcalls.regions import SpanSet, fences, opaque_spans
-from claw_lsp.llm.toolcalls.registry import catalog, find_matches, parsers_for
+from claw_lsp.llm.toolcalls.regions import Fence, SpanSet, first_visible
+from claw_lsp.llm.toolcalls.registry import analyse, catalog, parsers_for
 from claw_lsp.llm.toolcalls.sections import DEEPSEEK, KIMI_K2
 
 # pending(text, position) -> could more text still make the marker at position part of a call?
@@ -178,6 +178,11 @@ class _Markers:
         self.lines.append(_FENCE_OPENER)
         self.prefixes = sorted({marker for marker, _ in self.literal}, key=len, reverse=True)
         self.first_chars = frozenset(marker[0] for marker in self.prefixes)
+        # One search each for "is there any marker at all" (the common answer is no).
+        self.any_literal = re.compile("|".join(map(re.escape, self.prefixes)) or "(?!)")
+        self.any_line = re.compile(
+            "|".join(f"(?:{pattern.pattern})" for pattern, _, _ in self.lines), re.MULTILINE
+        )
         self.longest = max((len(marker) for marker in self.prefixes), default=1)
 
     def first_pending(self, text: str, start: int, skip: SpanSet) -> int:
@@ -200,17 +205,21 @@ class _Markers:
 
     def any_in(self, tail: str, at_line_start: bool) -> bool:
         """Whether any marker occurs in ``tail`` (pending or not)."""
-        if any(marker in tail for marker, _ in self.literal):
+        if self.any_literal.search(tail):
             return True
         # A line marker needs a line start: give the tail one only if it really is at one.
-        probe = tail if at_line_start else "\x00" + tail
-        return any(pattern.search(probe) for pattern, _, _ in self.lines)
+        return self.any_line.search(tail if at_line_start else "\x00" + tail) is not None
 
     def partial_suffix(self, text: str) -> int:
         """Where a marker may be starting at the very end of ``text`` (len(text) if nowhere).
 
         Line markers in ``text`` count as at a line start only after a line break in it."""
         earliest = len(text)
+        window = text[-self.longest :]
+        if not any(char in window for char in self.first_chars) and not _LINE_START_CHARS.search(
+            text[-64:]
+        ):
+            return earliest  # nothing at the end could be the start of a marker
         for index in range(max(0, len(text) - self.longest + 1), len(text)):
             if text[index] in self.first_chars:
                 rest = text[index:]
@@ -254,7 +263,7 @@ class VisibleTextFilter:
         self._tail += delta
         if _MAY_CHANGE_REGIONS.search(delta):
             text = self.text
-            first = _first_visible(text, opaque_spans(text))
+            first = first_visible(text)
             self._bare_json_at = first if first < len(text) and text[first] in "{[" else -1
         if self._bare_json_at == -1 and not self._markers.any_in(self._tail, self._line_start()):
             keep = self._markers.partial_suffix(self._tail)
@@ -279,51 +288,36 @@ class VisibleTextFilter:
 
     def _advance(self, *, final: bool) -> str:
         text = self.text
-        matches = find_matches(text, self._tools, self._family)
+        matches, scan = analyse(text, self._tools, self._family)
         limit = len(text)
         if not final:
-            opaque = opaque_spans(text)
-            limit = min(
-                self._hold_from(text, matches, opaque),
-                self._position + self._markers.partial_suffix(self._tail),
-            )
+            spans = [*scan.opaque.spans, *((m.start, m.end) for m in matches)]
+            limit = _first_open(text, self._position, self._markers, SpanSet(spans), scan.fences)
+            if matches:  # the last call may still grow (a second call, a closing token)
+                limit = min(limit, max(matches[-1].start, self._position))
+            limit = min(limit, self._position + self._markers.partial_suffix(self._tail))
             if self._bare_json_at != -1:  # the whole reply may be one bare JSON call
                 limit = min(limit, self._bare_json_at)
             limit = max(limit, self._position)
         return self._decide(limit, _visible_between(text, self._position, limit, matches))
 
-    def _hold_from(self, text: str, matches: list[Match], opaque: list[tuple[int, int]]) -> int:
-        spans = [(m.start, m.end) for m in matches]
-        limit = _first_open(text, self._position, self._markers, SpanSet([*opaque, *spans]))
-        if matches:  # the last call may still grow (a second call, a closing token)
-            limit = min(limit, max(matches[-1].start, self._position))
-        return limit
 
-
-def _first_open(text: str, start: int, markers: _Markers, skip: SpanSet) -> int:
+def _first_open(
+    text: str, start: int, markers: _Markers, skip: SpanSet, blocks: tuple[Fence, ...]
+) -> int:
     """Where the first call that more text could still complete may begin (else len(text))."""
     limit = markers.first_pending(text, start, skip)
-    for fence in fences(text):
+    for fence in blocks:
         open_fence = fence.start >= start and not fence.terminated and fence.start not in skip
         if open_fence and fence.info in _CALL_FENCES and not fence.example:
             limit = min(limit, fence.start)
     return limit
 
 
+# Characters a line marker's start may be written with (see partial_suffix).
+_LINE_START_CHARS = re.compile(r"[{\[A`~]")
 # A delta with one of these may open or close a reasoning region or start a JSON reply.
-_MAY_CHANGE_REGIONS = re.compile(r"[<\[{◁]")
-
-
-def _first_visible(text: str, opaque: list[tuple[int, int]]) -> int:
-    """Index of the first non-space character outside reasoning and results."""
-    position = 0
-    for start, end in sorted(opaque):
-        if text[position:start].strip():
-            break
-        position = max(position, end)
-    while position < len(text) and text[position].isspace():
-        position += 1
-    return position
+_MAY_CHANGE_REGIONS = re.compile(r"[<>\[\]{◁▷]")
 
 
 def _visible_between(text: str, start: int, end: int, matches: list[Match]) -> str:
@@ -350,6 +344,7 @@ def has_open_call(
     # A call that reaches the end of the text may be one that was cut off (its markup is
     # unambiguous, its arguments broken): only calls with text after them are settled.
     end = len(text.rstrip())
-    settled = [(m.start, m.end) for m in find_matches(text, tools, family) if m.end < end]
-    skip = SpanSet([*opaque_spans(text), *settled])
-    return _first_open(text, 0, _Markers(family), skip) < len(text)
+    matches, scan = analyse(text, tools, family)
+    settled = [(m.start, m.end) for m in matches if m.end < end]
+    skip = SpanSet([*scan.opaque.spans, *settled])
+    return _first_open(text, 0, _Markers(family), skip, scan.fences) < len(text)
