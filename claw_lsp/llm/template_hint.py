@@ -8,6 +8,7 @@ which markup the model writes its calls in (toolcalls/detect.py). Any failure me
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 from typing import Any
 
@@ -53,8 +54,10 @@ def fetch_template_family(
     for method, path, key, source in TEMPLATE_SOURCES:
         try:
             payload = _fetch(root + path, method, api_key, model, timeout)
+        except urllib.error.HTTPError:
+            continue  # not this kind of server: try the next endpoint
         except (OSError, ValueError):
-            continue
+            return None, ""  # not reachable (or not JSON): the other endpoint will not be either
         family = family_in(payload, key)
         if family is not None:
             return family, source
