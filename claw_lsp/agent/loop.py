@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from claw_lsp.agent.history import wire_message
@@ -203,6 +203,8 @@ def _tool_calls(reply: ModelReply, inputs: TurnInputs, wire: _WireForm) -> list[
     if not calls and wire.parse_text and reply.text:
         _, found = extract_text_tool_calls(reply.text, wire.schemas, wire.dialect.parse_family)
         wire.text_family = found[0].family if found else None
+        if wire.dialect.session_family is None and learnable(wire.text_family):
+            wire.dialect = replace(wire.dialect, session_family=wire.text_family)
         calls = [
             RawToolCall(id="", name=c.name, arguments=c.arguments.value, from_text=True)
             if c.arguments.value is not None

@@ -4,11 +4,14 @@ calls in, and the tools prompt and history written in that family's own format."
 from __future__ import annotations
 
 import json
+import socket
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from claw_lsp.llm.template_hint import template_family
+from claw_lsp.llm.probe import format_report, probe_backend
+from claw_lsp.llm.template_hint import fetch_template_family, template_family
 from claw_lsp.llm.text_mode import text_mode_messages, text_mode_system_prompt
 from claw_lsp.llm.toolcalls import extract_text_tool_calls
 from claw_lsp.llm.toolcalls.detect import (
@@ -23,6 +26,7 @@ from claw_lsp.llm.toolcalls.detect import (
     family_from_template,
 )
 from claw_lsp.llm.toolcalls.prompts import FAMILY_PROMPTS
+from tests.support.scripted_model import ScriptedModel
 
 TOOLS: list[dict[str, Any]] = [
     {
@@ -234,3 +238,47 @@ def test_history_is_rewritten_in_the_dialect_and_parses_back(family: str | None)
     results = wire[2]["content"]
     assert results.count("<tool_response>") == 2 and "1: x = 1" in results
     assert text_mode_messages(HISTORY, family) == wire  # deterministic
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedModel]:
+    scripted = ScriptedModel(model="local").start()
+    yield scripted
+    scripted.stop()
+
+
+def test_the_template_is_read_from_llama_cpp_props(server: ScriptedModel) -> None:
+    server.routes["/props"] = {"chat_template": "{{ '<tool_call>' }}{{ tool_call|tojson }}"}
+    found = fetch_template_family(server.base_url, "sk-key", "local")
+    assert found == ("hermes", "the llama.cpp /props chat template")
+
+
+def test_the_template_is_read_from_ollama_api_show(server: ScriptedModel) -> None:
+    server.routes["/api/show"] = {"template": "{{- if .ToolCalls }}[TOOL_CALLS] [", "details": {}}
+    assert fetch_template_family(server.base_url, None, "local")[0] == "mistral"
+
+
+def test_no_template_means_no_family(server: ScriptedModel) -> None:
+    assert fetch_template_family(server.base_url, None, "local") == (None, "")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    assert fetch_template_family(f"http://127.0.0.1:{port}/v1", None, "x") == (None, "")
+
+
+async def test_the_probe_records_the_template_and_its_text_call(server: ScriptedModel) -> None:
+    server.models_payload = {"data": [{"id": "local", "owned_by": "llamacpp"}]}
+    server.routes["/props"] = {"chat_template": "<arg_key>{{ k }}</arg_key>"}
+    glm_call = "<tool_call>get_weather\n<arg_key>city</arg_key>\n<arg_value>Paris</arg_value>\n"
+    server.add({"text": glm_call + "</tool_call>"}, {"text": "ok"})
+    report = await probe_backend(base_url=server.base_url, api_key=None, model="local")
+    assert report.backend_kind == "llama.cpp" and report.tool_calls == "text"
+    assert report.tool_call_family == "glm" and report.text_call_family == "glm"
+    assert "chat template tool-call family: glm (the llama.cpp /props" in format_report(report)
+    guess = detect_family(
+        "local",
+        template_family=report.tool_call_family,
+        template_source=report.tool_call_family_source or "",
+        observed_family=report.text_call_family,
+    )
+    assert guess == FamilyGuess("glm", "the llama.cpp /props chat template", True)
