@@ -109,3 +109,20 @@ async def test_text_mode_speaks_the_models_dialect(model, workspace, state_dir):
     assert second["messages"][0]["content"] == system  # byte-stable
     assistant = second["messages"][-2]
     assert assistant["content"].endswith(RENDERERS["mistral"](CALL))
+
+
+async def test_doctor_names_the_family_and_its_parsers(model, workspace, state_dir):
+    model.models_payload = {"data": [{"id": "scripted", "owned_by": "llamacpp"}]}
+    model.routes["/props"] = {"chat_template": "<tool_call>\n<function=x>\n<parameter=y>"}
+    model.add({"text": "It is sunny."}, {"text": "Sunny."})  # the probe: no tool calling
+    claw = await start_claw([workspace], server_env(model.base_url, state_dir))
+    try:
+        doctor = await claw.command("claw.doctor", {})
+    finally:
+        await claw.client.shutdown_session()
+    assert doctor["report"]["toolCalls"]["family"] == "qwen3_coder"
+    assert doctor["report"]["toolCalls"]["parsers"] == ["qwen3_coder", "hermes", "json"]
+    assert (
+        "Tool-call family: qwen3_coder (sure: the llama.cpp /props chat template); "
+        "parsers: qwen3_coder, hermes, json only"
+    ) in doctor["text"]
