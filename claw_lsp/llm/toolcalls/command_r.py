@@ -13,7 +13,6 @@ from claw_lsp.llm.toolcalls.regions import Scan
 FAMILY = "command_r"
 START_ACTION = "<|START_ACTION|>"
 END_ACTION = "<|END_ACTION|>"
-OPENERS = (START_ACTION, "Action:")
 _ACTION = re.compile(
     r"^[ \t]*Action:[ \t]*\n?[ \t]*```[ \t]*(?:json)?[ \t]*\n(?P<body>.*?)\n?[ \t]*```",
     re.DOTALL | re.MULTILINE,

@@ -20,7 +20,6 @@ from claw_lsp.llm.toolcalls.regions import Scan
 from claw_lsp.llm.toolcalls.values import text_value
 
 FAMILY = "glm"
-OPENERS = ("<tool_call>",)
 _OPEN = re.compile(rf"<tool_call>[ \t]*({NAME_PATTERN})\s*(?=<arg_key>|</tool_call>)")
 _CLOSE = "</tool_call>"
 _KEY = re.compile(rf"<arg_key>\s*({NAME_PATTERN})\s*</arg_key>\s*<arg_value>")

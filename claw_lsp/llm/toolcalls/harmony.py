@@ -18,7 +18,6 @@ from claw_lsp.llm.toolcalls.jsoncall import value_end
 from claw_lsp.llm.toolcalls.regions import Scan
 
 FAMILY = "harmony"
-OPENERS = ("<|channel|>", "<|start|>assistant")
 _CONSTRAIN = r"(?:\s*<\|constrain\|>\s*json|\s+json)?"
 _RECIPIENT = rf"to=(?:functions\.)?({NAME_PATTERN})"
 _CHANNEL = r"<\|channel\|>\s*(?:commentary|analysis)"

@@ -52,7 +52,6 @@ _PARAMETER_CLOSE = "</parameter>"
 _NAME_PREFIX = re.compile(
     rf'\{{\s*"name"\s*:\s*"({NAME_PATTERN})"\s*,\s*"(?:arguments|parameters)"\s*:'
 )
-OPENERS = (*TAGS, "<function name=")
 
 
 def _combine_repairs(outer: ParsedArguments, call: TextToolCall) -> TextToolCall:

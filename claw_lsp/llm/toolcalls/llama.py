@@ -16,7 +16,6 @@ from claw_lsp.llm.toolcalls.regions import Scan, inside_call_tag, is_example
 
 FAMILY = "llama3"
 PYTHON_TAG = "<|python_tag|>"
-OPENERS = (PYTHON_TAG, '{"name"')
 _JSON_START = re.compile(r'\{\s*"name"\s*:\s*"([^"\\]*)"')
 _END_TOKENS = ("<|eom_id|>", "<|eot_id|>")
 

@@ -23,7 +23,6 @@ from claw_lsp.llm.toolcalls.regions import Scan
 
 FAMILY = "mistral"
 MARKER = "[TOOL_CALLS]"
-OPENERS = (MARKER,)
 _NAMED = re.compile(
     rf"\s*({NAME_PATTERN})(?:\[CALL_ID\]\s*([\w-]+))?\s*(\[ARGS\])?\s*(?=\{{)", re.ASCII
 )

@@ -26,7 +26,6 @@ from claw_lsp.llm.toolcalls.values import json_compatible
 FAMILY = "pythonic"
 PYTHON_START = "<|python_start|>"
 PYTHON_END = "<|python_end|>"
-OPENERS = (PYTHON_START, "[")
 _LIST_START = re.compile(r"\[\s*[A-Za-z_][\w.]*\s*\(")
 _END_TOKENS = (PYTHON_END, "<|eom_id|>", "<|eot_id|>", "<|eom|>", "<|eot|>")
 _MAX_LIST_CHARS = 200_000

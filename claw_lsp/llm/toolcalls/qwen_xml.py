@@ -36,7 +36,6 @@ _FUNCTION_OPEN = re.compile(rf"<function=({NAME_PATTERN})>")
 _FUNCTION_CLOSE = "</function>"
 _PARAMETER_OPEN = re.compile(rf"<parameter=({NAME_PATTERN})>")
 _PARAMETER_CLOSE = "</parameter>"
-OPENERS = ("<function=",)
 
 
 def _next_parameter(scan: Scan, tool: str, start: int, limit: int, given: Collection[str]) -> int:

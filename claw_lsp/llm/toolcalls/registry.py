@@ -44,22 +44,21 @@ from claw_lsp.llm.toolcalls.regions import Scan
 class ParserSpec:
     name: str
     find: Callable[[Scan], list[Match]]
-    markers: tuple[str, ...]  # literal openers of its calls (the stream filter holds them back)
 
 
 PARSERS: dict[str, ParserSpec] = {
     spec.name: spec
     for spec in (
-        ParserSpec("harmony", harmony.find, harmony.OPENERS),
-        ParserSpec("deepseek", sections.find_deepseek, sections.DEEPSEEK.openers),
-        ParserSpec("kimi_k2", sections.find_kimi, sections.KIMI_K2.openers),
-        ParserSpec("mistral", mistral.find, mistral.OPENERS),
-        ParserSpec("command_r", command_r.find, command_r.OPENERS),
-        ParserSpec("glm", glm.find, glm.OPENERS),
-        ParserSpec("qwen3_coder", qwen_xml.find, ("<tool_call>", "<seed:tool_call>", "<function=")),
-        ParserSpec("hermes", hermes.find, hermes.OPENERS),
-        ParserSpec("llama3", llama.find, llama.OPENERS),
-        ParserSpec("pythonic", pythonic.find, pythonic.OPENERS),
+        ParserSpec("harmony", harmony.find),
+        ParserSpec("deepseek", sections.find_deepseek),
+        ParserSpec("kimi_k2", sections.find_kimi),
+        ParserSpec("mistral", mistral.find),
+        ParserSpec("command_r", command_r.find),
+        ParserSpec("glm", glm.find),
+        ParserSpec("qwen3_coder", qwen_xml.find),
+        ParserSpec("hermes", hermes.find),
+        ParserSpec("llama3", llama.find),
+        ParserSpec("pythonic", pythonic.find),
     )
 }
 PRIORITY = tuple(PARSERS)
