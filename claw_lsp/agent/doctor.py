@@ -11,6 +11,7 @@ from claw_lsp.llm.base import BackendError
 from claw_lsp.llm.probe import format_report
 from claw_lsp.llm.provider import EMBEDDED_NOTE, ModelProvider
 from claw_lsp.llm.text_mode import choose_tool_mode
+from claw_lsp.llm.toolcalls.detect import TextDialect, describe_line
 from claw_lsp.permissions.sandbox import probe_sandbox
 
 
@@ -59,4 +60,8 @@ async def run_doctor(settings: Settings, models: ModelProvider) -> dict[str, Any
             else "tools are sent as native OpenAI tool definitions"
         )
     )
+    # Issue 15: which family text tool calls are read in, and by which parsers.
+    dialect = TextDialect(models.tool_family(base_url, settings.api_key, model)).describe()
+    report["toolCalls"] = dialect
+    lines.append(f"Tool-call family: {describe_line(dialect)}")
     return {"text": "\n".join(lines), "report": report, "ok": probe.reachable and not probe.error}

@@ -76,7 +76,10 @@ async def run_turn(inputs: TurnInputs) -> TurnOutcome:
             _append(inputs, {"role": "user", "content": TRUNCATED_CALL_NOTE})
             continue
         calls = _with_unique_ids(reply.calls, inputs.messages)
-        _append(inputs, dict(assistant_message(reply.text, calls)))
+        message = dict(assistant_message(reply.text, calls))
+        if calls:
+            message.update(reply.history_extras)
+        _append(inputs, message)
         if not calls:
             return outcome
         stopped = await _run_calls(inputs, calls, outcome)

@@ -14,6 +14,12 @@ from claw_lsp.context.rules_files import discover_rules_files, rules_file_label
 from claw_lsp.context.tokens import ContextStats, resolve_window
 from claw_lsp.context.turn_context import rules_context, sent_rules_labels
 from claw_lsp.foundation.tiers import TIER_DESCRIPTIONS
+from claw_lsp.llm.toolcalls.detect import (
+    FamilyGuess,
+    TextDialect,
+    describe_line,
+    family_from_history,
+)
 from claw_lsp.permissions.access import access_kind
 from claw_lsp.permissions.sandbox import probe_sandbox
 
@@ -117,6 +123,12 @@ async def status_command(
             else f"unavailable: {status['sandbox']['reason']}; every shell command needs approval"
         ),
     ]
+    # The family text tool calls are read in (the model's, then this session's first call).
+    dialect = TextDialect(
+        FamilyGuess.from_dict(backend.get("toolFamily")),
+        family_from_history(session.messages if session else []),
+    )
+    lines.append(f"Calls:    text tool calls read as {describe_line(dialect.describe())}")
     for key, label in (("note", "Note"), ("error", "Problem")):
         if backend.get(key):
             lines.append(f"{label + ':':<10}{backend[key]}")

@@ -11,6 +11,7 @@ from typing import Any
 
 from claw_lsp.foundation.secrets import redact
 
+_ERROR_BODY_CHARS = 300
 # Below this an agent's system prompt, tools and one file already overflow.
 SMALL_CONTEXT = 16_384
 MAX_LISTED_IN_WARNING = 10
@@ -30,6 +31,26 @@ _PREFIX_CACHE_BY_KIND = {
     "litellm": "depends on the backend behind the proxy; hits need the same replica per session",
     "unknown": "unknown for this backend",
 }
+
+
+def describe_error(exc: BaseException, base_url: str, timeout_s: float) -> str:
+    """A short, user-facing explanation of a failed request (not yet redacted)."""
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError):
+        return f"timed out after {timeout_s:g} s talking to {base_url}"
+    if isinstance(exc, openai.APIConnectionError):
+        cause = exc.__cause__ or exc.__context__
+        detail = f" ({str(cause)[:120]})" if cause is not None and str(cause) else ""
+        return f"not reachable at {base_url}{detail}"
+    if isinstance(exc, openai.AuthenticationError):
+        return "HTTP 401 (authentication failed): check the API key"
+    if isinstance(exc, openai.PermissionDeniedError):
+        return "HTTP 403 (permission denied): check the API key and its access to this model"
+    if isinstance(exc, openai.APIStatusError):
+        body = exc.response.text if exc.response is not None else str(exc)
+        return f"HTTP {exc.status_code}: {body[:_ERROR_BODY_CHARS]}"
+    return f"{type(exc).__name__}: {str(exc)[:_ERROR_BODY_CHARS]}"
 
 
 def guess_backend_kind(entries: list[dict[str, Any]], headers: dict[str, str], url: str) -> str:
@@ -99,6 +120,10 @@ class ProbeReport:
     backend_kind: str = "unknown"
     tool_calls: str = "skipped"  # structured | text | none | error | skipped
     streaming_tool_deltas: bool | None = None
+    # Issue 15: the family the chat template names, and the one the probe's text call had.
+    tool_call_family: str | None = None
+    tool_call_family_source: str | None = None
+    text_call_family: str | None = None
     context_window: int | None = None
     context_source: str | None = None
     prefix_cache: str = "unknown"
@@ -141,6 +166,13 @@ def format_report(report: ProbeReport) -> str:
     if report.models:
         lines.append(f"  models: {', '.join(report.models[:MAX_LISTED_IN_WARNING])}")
     lines.append(f"  tool calls: {report.tool_calls}")
+    if report.tool_call_family:
+        lines.append(
+            f"  chat template tool-call family: {report.tool_call_family} "
+            f"({report.tool_call_family_source})"
+        )
+    if report.text_call_family:
+        lines.append(f"  the probe's text tool call was written as: {report.text_call_family}")
     lines.append(f"  streaming tool-call deltas: {_yes_no(report.streaming_tool_deltas)}")
     if report.context_window is not None:
         lines.append(f"  context window: {report.context_window} ({report.context_source})")

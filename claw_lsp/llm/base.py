@@ -64,6 +64,8 @@ class ChatRequest:
     # Not sent: the offered tools' definitions by name, so that calls written as text can be
     # recovered and typed even when the tools travel inside the prompt (text mode).
     offered: Mapping[str, Mapping[str, Any] | None] = field(default_factory=dict)
+    # Not sent: the family whose text-call parsers alone run (None: every family's).
+    parse_family: str | None = None
 
 
 class ChatBackend(Protocol):
@@ -90,6 +92,8 @@ class AssistantReply:
     usage: Usage | None = None
     # The reply hit the output token limit in the middle of a tool call: never run it.
     cut_off_call: bool = False
+    # Keys of ours to store on the assistant message (never sent: wire_message drops them).
+    history_extras: dict[str, Any] = field(default_factory=dict)
 
 
 class ChatModel(Protocol):

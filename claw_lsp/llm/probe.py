@@ -20,18 +20,20 @@ from claw_lsp.llm.backend_facts import (
     SMALL_CONTEXT,
     ProbeReport,
     context_window_from_entry,
+    describe_error,
     format_report,
     guess_backend_kind,
     ollama_num_ctx,
     prefix_cache_statement,
     redacted,
 )
+from claw_lsp.llm.template_hint import template_family
 from claw_lsp.llm.toolcall_text import extract_text_tool_calls
 
 if TYPE_CHECKING:
     import openai
 
-__all__ = ["ProbeCache", "ProbeReport", "format_report", "probe_backend"]
+__all__ = ["ProbeCache", "ProbeReport", "describe_error", "format_report", "probe_backend"]
 
 PROBE_TOOL_NAME = "get_weather"
 PROBE_TOOL: dict[str, Any] = {
@@ -51,27 +53,6 @@ PROBE_MESSAGES: list[dict[str, Any]] = [
     {"role": "user", "content": "What is the weather in Paris? Call get_weather."},
 ]
 FORCED_CHOICE: dict[str, Any] = {"type": "function", "function": {"name": PROBE_TOOL_NAME}}
-_ERROR_BODY_CHARS = 300
-
-
-def describe_error(exc: BaseException, base_url: str, timeout_s: float) -> str:
-    """A short, user-facing explanation of a failed request (not yet redacted)."""
-    import openai
-
-    if isinstance(exc, openai.APITimeoutError):
-        return f"timed out after {timeout_s:g} s talking to {base_url}"
-    if isinstance(exc, openai.APIConnectionError):
-        cause = exc.__cause__ or exc.__context__
-        detail = f" ({str(cause)[:120]})" if cause is not None and str(cause) else ""
-        return f"not reachable at {base_url}{detail}"
-    if isinstance(exc, openai.AuthenticationError):
-        return "HTTP 401 (authentication failed): check the API key"
-    if isinstance(exc, openai.PermissionDeniedError):
-        return "HTTP 403 (permission denied): check the API key and its access to this model"
-    if isinstance(exc, openai.APIStatusError):
-        body = exc.response.text if exc.response is not None else str(exc)
-        return f"HTTP {exc.status_code}: {body[:_ERROR_BODY_CHARS]}"
-    return f"{type(exc).__name__}: {str(exc)[:_ERROR_BODY_CHARS]}"
 
 
 class _Probe:
@@ -150,6 +131,7 @@ class _Probe:
             await self._ollama_context()
         elif kind == "llama.cpp":
             props = await self._get_json("/props")
+            report.tool_call_family, report.tool_call_family_source = template_family(props, 0)
             settings = props.get("default_generation_settings") if isinstance(props, dict) else None
             n_ctx = settings.get("n_ctx") if isinstance(settings, dict) else None
             if isinstance(n_ctx, int):
@@ -160,6 +142,7 @@ class _Probe:
     async def _ollama_context(self) -> None:
         report = self.report
         shown = await self._get_json("/api/show", {"model": report.model})
+        report.tool_call_family, report.tool_call_family_source = template_family(shown, 1)
         num_ctx, model_max = ollama_num_ctx(shown)
         if num_ctx is not None:
             report.context_window, report.context_source = num_ctx, "ollama /api/show num_ctx"
@@ -235,6 +218,7 @@ class _Probe:
         _, text_calls = extract_text_tool_calls(content, {PROBE_TOOL_NAME})
         if text_calls:
             report.tool_calls = "text"
+            report.text_call_family = text_calls[0].family
             report.warnings.append(
                 "tool calls come back as text in the reply; claw_lsp parses them, but a "
                 "server-side tool parser is more reliable (vLLM: --enable-auto-tool-choice "

@@ -13,7 +13,9 @@ from claw_lsp.llm.base import BackendError
 from claw_lsp.llm.embedded import EmbeddedBackend, find_embedded_model
 from claw_lsp.llm.openai_compat import MAX_RETRIES, OpenAICompatModel
 from claw_lsp.llm.probe import ProbeCache, ProbeReport
+from claw_lsp.llm.template_hint import fetch_template_family
 from claw_lsp.llm.text_mode import choose_tool_mode
+from claw_lsp.llm.toolcalls.detect import FamilyGuess, detect_family
 from claw_lsp.llm.wire import WireModel
 
 EMBEDDED_NOTE = (
@@ -73,8 +75,26 @@ class ModelProvider:
                     ),
                     text_calls=settings.text_tool_calls,
                     context_window=self.embedded_context_window(base_url),
+                    tool_family=await self._tool_family(settings, base_url, model, probed),
                 )
             return self._models[key]
+
+    async def _tool_family(
+        self, settings: Settings, base_url: str, model: str, probed: ProbeReport | None
+    ) -> FamilyGuess:
+        """Issue 15: the family the model writes text calls in, from what the server says
+        about its chat template (cheap, no model call), the probe, or the model id."""
+        template, source = probed.tool_call_family if probed else None, ""
+        if probed is not None:
+            source = probed.tool_call_family_source or ""
+        elif settings.base_url:
+            template, source = await asyncio.to_thread(
+                fetch_template_family, base_url, settings.api_key, model
+            )
+        observed = probed.text_call_family if probed else None
+        return detect_family(
+            model, template_family=template, template_source=source, observed_family=observed
+        )
 
     async def probe(self, base_url: str, api_key: str | None, model: str) -> ProbeReport:
         """The backend's probe report, cached; the embedded model runs on the CPU: be patient."""
@@ -88,6 +108,21 @@ class ModelProvider:
         if embedded is not None and embedded.base_url == base_url:
             return embedded.n_ctx
         return None
+
+    def tool_family(self, base_url: str, api_key: str | None, model: str) -> FamilyGuess:
+        """The family of a model already in use for this backend, else what is known now."""
+        for (url, name, *_), instance in self._models.items():
+            if url == base_url and name == model:
+                return instance.tool_family
+        probed = self.probes.peek(base_url, api_key, model)
+        if probed is None:
+            return detect_family(model)
+        return detect_family(
+            model,
+            template_family=probed.tool_call_family,
+            template_source=probed.tool_call_family_source or "",
+            observed_family=probed.text_call_family,
+        )
 
     def active_tool_mode(self, base_url: str, model: str) -> str | None:
         """The tool mode of a model already in use for this backend, if there is one."""
@@ -140,11 +175,15 @@ class ModelProvider:
 
     def describe(self, settings: Settings) -> dict[str, Any]:
         if settings.base_url:
+            model = settings.model or self._discovered.get(settings.base_url)
             return {
                 "baseUrl": settings.base_url,
-                "model": settings.model or self._discovered.get(settings.base_url),
+                "model": model,
                 "embedded": False,
                 "source": settings.backend_source,
+                "toolFamily": self.tool_family(
+                    settings.base_url, settings.api_key, model or ""
+                ).to_dict(),
             }
         info = find_embedded_model()
         if info is None:

@@ -1,10 +1,11 @@
 """The "no native tools" mode, for backends whose server cannot take `tools` (ISSUE 6.5).
 
-The tools are described in the system prompt (text_tools_prompt), the model writes calls as
-Qwen3-Coder XML, and toolcall_text parses them back. History is stored exactly as in native
-mode (assistant `tool_calls` + `tool` results), so a session can switch modes; only the wire
-form differs: calls are written back as the XML the model was taught, and tool results become
-user messages, because templates of models without tool support reject role `tool`.
+The tools are described in the system prompt (text_tools_prompt) in the model's own dialect
+when its family is known (Qwen3-Coder XML otherwise), the model writes calls that way, and the
+text parsers read them back. History is stored exactly as in native mode (assistant
+`tool_calls` + `tool` results), so a session can switch modes; only the wire form differs:
+calls are written back in the dialect the model was taught, and tool results become user
+messages, because templates of models without tool support reject role `tool`.
 
 Selection (`choose_tool_mode`): `toolMode` = native | text | auto (default auto). Auto uses a
 probe result that is already known (doctor or /status ran earlier); it never probes by itself,
@@ -21,6 +22,7 @@ from typing import Any
 from claw_lsp.foundation.json_values import str_at
 from claw_lsp.llm.base import ToolMode
 from claw_lsp.llm.text_tools_prompt import render_tools_prompt
+from claw_lsp.llm.toolcalls.render import render_calls, render_result
 
 CONFIGURED_MODES = ("native", "text", "auto")
 
@@ -34,19 +36,17 @@ def choose_tool_mode(configured: str | None, probed_tool_calls: str | None) -> T
     return "text" if probed_tool_calls == "none" else "native"
 
 
-def text_mode_system_prompt(system_prompt: str, tools: Sequence[Mapping[str, Any]]) -> str:
-    """The system prompt with the tools described in it; the same input gives the same bytes."""
-    return system_prompt.rstrip("\n") + "\n\n" + render_tools_prompt(tools)
+def text_mode_system_prompt(
+    system_prompt: str, tools: Sequence[Mapping[str, Any]], family: str | None = None
+) -> str:
+    """The system prompt with the tools described in it, in ``family``'s dialect when known;
+    the same input gives the same bytes."""
+    return system_prompt.rstrip("\n") + "\n\n" + render_tools_prompt(tools, family)
 
 
-def render_call(name: str, arguments: Mapping[str, Any]) -> str:
-    """One call in the XML form of the tools prompt (strings as-is, anything else as JSON)."""
-    lines = ["<tool_call>", f"<function={name}>"]
-    for key, value in arguments.items():
-        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        lines.extend([f"<parameter={key}>", shown, "</parameter>"])
-    lines.extend(["</function>", "</tool_call>"])
-    return "\n".join(lines)
+def render_call(name: str, arguments: Mapping[str, Any], family: str | None = None) -> str:
+    """One call as the tools prompt taught it (generic: XML, strings as-is, the rest as JSON)."""
+    return render_calls([(name, arguments)], family)
 
 
 def _call_arguments(call: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -67,11 +67,14 @@ def _call_name(call: Mapping[str, Any]) -> str:
 
 def _tool_response(message: Mapping[str, Any]) -> str:
     content = message.get("content")
-    return f"<tool_response>\n{content if isinstance(content, str) else ''}\n</tool_response>"
+    return render_result(content if isinstance(content, str) else "")
 
 
-def text_mode_messages(messages: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Wire messages (already stripped of our own keys) rewritten for a backend without tools.
+def text_mode_messages(
+    messages: Iterable[Mapping[str, Any]], family: str | None = None
+) -> list[dict[str, Any]]:
+    """Wire messages (already stripped of our own keys) rewritten for a backend without tools,
+    the calls in ``family``'s dialect (the one the tools prompt taught).
 
     Consecutive user-side messages are merged: several templates insist that user and
     assistant alternate.
@@ -80,8 +83,8 @@ def text_mode_messages(messages: Iterable[Mapping[str, Any]]) -> list[dict[str, 
     for message in messages:
         role = message.get("role")
         if role == "assistant":
-            parts = [str(message.get("content") or "").strip()]
-            parts += [render_call(_call_name(c), _call_arguments(c)) for c in _calls(message)]
+            calls = [(_call_name(c), _call_arguments(c)) for c in _calls(message)]
+            parts = [str(message.get("content") or "").strip(), render_calls(calls, family)]
             out.append({"role": "assistant", "content": "\n\n".join(p for p in parts if p)})
             continue
         if role == "tool":

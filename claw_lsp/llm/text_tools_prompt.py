@@ -1,15 +1,18 @@
 """System-prompt section for backends without native tool calling ("no native tools" mode).
 
-The model is taught the Qwen3-Coder XML form, which ``toolcall_text`` parses back. XML needs
-no escaping of code inside parameter values, which small models get wrong in JSON. The text is
-compact (one line per parameter, not the JSON schema) and byte-stable for the same input, so
-backends can reuse their prompt cache.
+When the model's family is known, the tools are described in that family's own dialect
+(toolcalls/prompts.py). Otherwise the model is taught the Qwen3-Coder XML form, which the
+parsers read back: XML needs no escaping of code inside parameter values, which small models
+get wrong in JSON. That generic text is compact (one line per parameter, not the JSON schema).
+Both are byte-stable for the same input, so backends can reuse their prompt cache.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from claw_lsp.llm.toolcalls.prompts import FAMILY_PROMPTS
 
 _MAX_TOOL_DESCRIPTION_CHARS = 300
 _MAX_PARAMETER_DESCRIPTION_CHARS = 160
@@ -98,8 +101,11 @@ def _tool_section(function: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def render_tools_prompt(tools: Sequence[Mapping[str, Any]]) -> str:
-    """Describe OpenAI tool schemas and the XML call form, for a system prompt."""
+def render_tools_prompt(tools: Sequence[Mapping[str, Any]], family: str | None = None) -> str:
+    """Describe OpenAI tool schemas and the call form, for a system prompt: in ``family``'s
+    dialect when there is one, else the generic XML form."""
+    if family in FAMILY_PROMPTS:
+        return FAMILY_PROMPTS[family](tools)
     lines = [_INSTRUCTIONS]
     for tool in tools:
         function = tool.get("function") if isinstance(tool, Mapping) else None

@@ -1,15 +1,17 @@
 """The wire form of one model: how its requests are built and how its replies are read.
 
 Native mode sends the tools as OpenAI tool definitions. Text mode (backends without tool
-calling, llm/text_mode.py) describes them in the system prompt and rewrites the history into
-plain messages. Either way a reply can carry calls written as text (local servers leak them
-when their parser flag is off or the template has no tool section): they are recovered here,
-only for offered tools, and every call's arguments are parsed exactly once.
+calling, llm/text_mode.py) describes them in the system prompt in the dialect of the model's
+family and rewrites the history into plain messages. Either way a reply can carry calls written
+as text (local servers leak them when their parser flag is off or the template has no tool
+section): they are recovered here, only for offered tools, with the parsers of the model's
+family when it is known for sure (llm/toolcalls), and every call's arguments are parsed once.
+While a reply streams, the markup of a recovered call never reaches the visible text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from claw_lsp.foundation.messages import ToolCall, wire_message
@@ -24,10 +26,16 @@ from claw_lsp.llm.base import (
     _ignore,
 )
 from claw_lsp.llm.text_mode import text_mode_messages, text_mode_system_prompt
-from claw_lsp.llm.toolcall_text import extract_text_tool_calls
+from claw_lsp.llm.toolcalls import (
+    FamilyGuess,
+    TextDialect,
+    VisibleTextFilter,
+    extract_text_tool_calls,
+    has_open_call,
+)
+from claw_lsp.llm.toolcalls.detect import HISTORY_KEY, UNKNOWN, family_from_history, learnable
 
-# Markup that opens a call written as text; an unclosed one at the token limit is a cut-off call.
-_CALL_MARKUP = (("<tool_call>", "</tool_call>"), ("<function=", "</function>"))
+Offered = Mapping[str, Mapping[str, Any] | None]
 
 
 class WireModel:
@@ -40,14 +48,22 @@ class WireModel:
         tool_mode: ToolMode = "native",
         text_calls: bool = True,
         context_window: int | None = None,
+        tool_family: FamilyGuess = UNKNOWN,
     ) -> None:
         self.backend = backend
         self.model_name = backend.model_name
         self.context_window = context_window
         self.tool_mode: ToolMode = tool_mode
+        # The family its calls are written in when they come back as text; like the mode it is
+        # fixed per instance, so the text-mode system prompt stays byte-stable.
+        self.tool_family = tool_family
         # Recover calls from text: always in text mode, else when textToolCalls is on.
         self.parse_text = tool_mode == "text" or text_calls
         self._system_prompts: dict[tuple[str, tuple[str, ...]], str] = {}
+
+    def dialect(self, messages: Sequence[Mapping[str, Any]]) -> TextDialect:
+        """The model's family, and the one this session's first text call showed."""
+        return TextDialect(self.tool_family, family_from_history(messages))
 
     def build_request(
         self,
@@ -56,19 +72,31 @@ class WireModel:
         messages: Sequence[Mapping[str, Any]],
     ) -> ChatRequest:
         offered = _by_name(tools)
+        dialect = self.dialect(messages)
         history = [wire_message(m) for m in messages]
         if self.tool_mode == "text" and tools:
-            system = {"role": "system", "content": self._text_system_prompt(system_prompt, tools)}
-            return ChatRequest([system, *text_mode_messages(history)], [], offered)
-        return ChatRequest([{"role": "system", "content": system_prompt}, *history], tools, offered)
+            content = self._text_system_prompt(system_prompt, tools, dialect.prompt_family)
+            history = text_mode_messages(history, dialect.prompt_family)
+            return ChatRequest(
+                [{"role": "system", "content": content}, *history],
+                [],
+                offered,
+                dialect.parse_family,
+            )
+        system = {"role": "system", "content": system_prompt}
+        return ChatRequest([system, *history], tools, offered, dialect.parse_family)
 
-    def _text_system_prompt(self, system_prompt: str, tools: Sequence[Mapping[str, Any]]) -> str:
+    def _text_system_prompt(
+        self, system_prompt: str, tools: Sequence[Mapping[str, Any]], family: str | None
+    ) -> str:
         # Schemas are built once per tool source, so the names identify the rendering; it is
         # byte-stable anyway, caching only saves the work on every step.
-        key = (system_prompt, tuple(_name(t) for t in tools))
+        key = (system_prompt, (family or "", *(_name(t) for t in tools)))
         cached = self._system_prompts.get(key)
         if cached is None:
-            cached = self._system_prompts[key] = text_mode_system_prompt(system_prompt, tools)
+            cached = self._system_prompts[key] = text_mode_system_prompt(
+                system_prompt, tools, family
+            )
         return cached
 
     async def reply(
@@ -78,16 +106,27 @@ class WireModel:
         on_text: TextCallback,
         on_notice: TextCallback = _ignore,
     ) -> AssistantReply:
-        reply = await self.backend.complete(request, on_text=on_text, on_notice=on_notice)
-        return self.read(reply, request.offered)
+        visible = self._visible_text(request)
+        reply = await self.backend.complete(
+            request, on_text=lambda delta: _emit(on_text, visible.feed(delta)), on_notice=on_notice
+        )
+        read = self.read(reply, request.offered, request.parse_family)
+        _emit(on_text, visible.finish(calls_used=all(c.from_text for c in read.calls)))
+        return read
+
+    def _visible_text(self, request: ChatRequest) -> VisibleTextFilter | _Passthrough:
+        if not self.parse_text:
+            return _Passthrough()
+        return VisibleTextFilter(request.offered, request.parse_family)
 
     def read(
-        self, reply: ModelReply, offered: Mapping[str, Mapping[str, Any] | None]
+        self, reply: ModelReply, offered: Offered, parse_family: str | None = None
     ) -> AssistantReply:
         calls = list(reply.tool_calls)
         text = reply.text
+        extras: dict[str, Any] = {}
         if not calls and self.parse_text and reply.text:
-            visible, found = extract_text_tool_calls(reply.text, offered)
+            visible, found = extract_text_tool_calls(reply.text, offered, parse_family)
             calls = [
                 ToolCall(
                     id="",
@@ -100,21 +139,32 @@ class WireModel:
             ]
             if calls:
                 text = visible.strip()
+                if learnable(found[0].family):
+                    # The session's first text call fixes its family (TextDialect).
+                    extras[HISTORY_KEY] = found[0].family
         for call in calls:
             if not call.from_text:
                 call.parsed = parse_arguments(call.arguments)
         cut_off = reply.finish_reason == "length" and (
-            bool(calls) or self._has_open_text_call(reply.text)
+            bool(calls) or (self.parse_text and has_open_call(reply.text, offered, parse_family))
         )
-        return AssistantReply(text, calls, reply.text, reply.usage, cut_off_call=cut_off)
-
-    def _has_open_text_call(self, text: str) -> bool:
-        if not self.parse_text:
-            return False
-        return any(text.rfind(o) > text.rfind(c) for o, c in _CALL_MARKUP)
+        return AssistantReply(text, calls, reply.text, reply.usage, cut_off, extras)
 
     async def close(self) -> None:
         await self.backend.close()
+
+
+class _Passthrough:
+    def feed(self, delta: str) -> str:
+        return delta
+
+    def finish(self, *, calls_used: bool = True) -> str:
+        return ""
+
+
+def _emit(on_text: Callable[[str], None], delta: str) -> None:
+    if delta:
+        on_text(delta)
 
 
 def _name(tool: Mapping[str, Any]) -> str:

@@ -43,6 +43,8 @@ class ScriptedModel:
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.models_payload: dict[str, Any] | None = None
+        # Extra JSON endpoints (path -> payload), e.g. llama.cpp's /props or Ollama's /api/show.
+        self.routes: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -191,6 +193,8 @@ def _make_handler(state: ScriptedModel) -> type[BaseHTTPRequestHandler]:
                     "data": [{"id": state.model, "object": "model"}],
                 }
                 self._json(200, payload)
+            elif self.path in state.routes:
+                self._json(200, state.routes[self.path])
             elif self.path == "/_requests":
                 self._json(200, state.requests)
             elif self.path == "/healthz":
@@ -205,6 +209,9 @@ def _make_handler(state: ScriptedModel) -> type[BaseHTTPRequestHandler]:
                 body = json.loads(raw or b"{}")
             except json.JSONDecodeError:
                 self._json(400, {"error": {"message": "invalid JSON"}})
+                return
+            if self.path in state.routes:
+                self._json(200, state.routes[self.path])
                 return
             if self.path == "/_script":
                 state.add(*(body if isinstance(body, list) else [body]))
