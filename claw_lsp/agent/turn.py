@@ -23,7 +23,7 @@ from claw_lsp.foundation.tiers import Tier
 from claw_lsp.llm.base import BackendError
 from claw_lsp.llm.provider import ModelProvider
 from claw_lsp.permissions.paths import Root, Workspace
-from claw_lsp.tools.base import ToolContext
+from claw_lsp.tools.base import CallObserver, ToolContext
 from claw_lsp.tools.catalog import ToolCatalog
 from claw_lsp.tools.orchestrator import Orchestrator
 
@@ -58,6 +58,7 @@ class TurnDeps:
     settings_for: Callable[[FolderState], Settings]
     system_prompt: str
     tier_of: Callable[[Root], Tier] = field(default=lambda root: Tier.READ_ONLY)
+    observer: Callable[[], CallObserver | None] = field(default=lambda: None)  # one per turn
 
 
 async def run_model_turn(
@@ -85,6 +86,7 @@ async def run_model_turn(
         events=events,
         read_hashes=session.read_hashes,
         tier_of=deps.tier_of,
+        observer=deps.observer(),
     )
     toolbox = deps.catalog.snapshot()
     orchestrator = Orchestrator(toolbox, ctx, deps.approver, session.grants)
