@@ -62,7 +62,8 @@ def _listing(ctx: ToolContext, found: Found) -> list[str]:
                     texts[key] = None
             line, column, content = line_and_column(texts[key], spot)
             label = f"{spot.label} — " if spot.label else ""
-            rows.append(f"  {label}{where.relative}:{line}:{column}: {content}".rstrip(": "))
+            shown = f": {content}" if content else ""
+            rows.append(f"  {label}{where.relative}:{line}:{column}{shown}")
         else:
             line, column, _ = line_and_column(None, spot)
             label = f"{spot.label} — " if spot.label else ""
