@@ -21,6 +21,7 @@ from claw_lsp.lsp_tools.source import LanguageTools
 from claw_lsp.permissions.paths import Root, Workspace
 from claw_lsp.permissions.sandbox import probe_sandbox
 from claw_lsp.sessions.store import SessionStore
+from claw_lsp.tools.base import ToolSource
 from claw_lsp.tools.builtin import BuiltinTools
 from claw_lsp.tools.catalog import Toolbox, ToolCatalog
 
@@ -51,7 +52,9 @@ class AgentCore:
         # Language servers (the editor's, or claw-run ones): tools and the edit delta.
         self.language = language
         self.language_tools = LanguageTools(language) if language is not None else None
-        sources = [BuiltinTools(), *([self.language_tools] if self.language_tools else [])]
+        sources: list[ToolSource] = [BuiltinTools()]
+        if self.language_tools is not None:
+            sources.append(self.language_tools)
         self.catalog = catalog or ToolCatalog(sources)
         self.proposals = ProposalStore()
         self.index = SessionIndex(workspace, store)

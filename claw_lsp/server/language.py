@@ -57,7 +57,7 @@ def build_hub(server: ClawServer) -> LanguageHub:
     return LanguageHub(
         settings=lambda: server.settings,
         workspace=server.claw_workspace,
-        editor=server.editor,
+        editor=server.editor,  # type: ignore[arg-type]  # read-only property (as in state.py)
         channel=channel,
     )
 
@@ -138,9 +138,10 @@ def with_known_diagnostics(server: ClawServer, uri: str, given: list[Any]) -> li
 
 
 def _identity(diag: Mapping[str, Any]) -> tuple[Any, Any]:
-    rng = diag.get("range") if isinstance(diag.get("range"), Mapping) else {}
-    start = rng.get("start") if isinstance(rng.get("start"), Mapping) else {}
-    return (start.get("line"), " ".join(str(diag.get("message", "")).split()))
+    rng = diag.get("range")
+    start = rng.get("start") if isinstance(rng, Mapping) else None
+    line = start.get("line") if isinstance(start, Mapping) else None
+    return (line, " ".join(str(diag.get("message", "")).split()))
 
 
 def _plain(value: Any) -> Any:

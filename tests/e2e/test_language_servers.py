@@ -21,7 +21,8 @@ from tests.support.lsp import NEOVIM_LIKE, client_docs, server_env, start_claw
 from tests.support.scripted_model import ScriptedModel
 
 JEDI = Path(sys.executable).parent / "jedi-language-server"
-CRASHING_SERVER = Path(__file__).resolve().parents[1] / "support" / "lsp_fixtures" / "crashing_server.py"
+FIXTURES = Path(__file__).resolve().parents[1] / "support" / "lsp_fixtures"
+CRASHING_SERVER = FIXTURES / "crashing_server.py"
 LIB = "def greet(name):\n    return 'hello ' + name\n"
 APP = 'from lib import greet\n\nprint(greet("world"))\nprint(greet("again"))\n'
 TOOLS = ["diagnostics", "definition", "references", "hover", "workspace_symbols", "rename_symbol"]
