@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
+import itertools
 import statistics
 import sys
 import tempfile
@@ -102,7 +103,7 @@ async def _turn(root: Path, script: list[dict[str, Any]], with_jedi: bool) -> li
         await client.close()
         model.stop()
     arrivals = model.arrivals
-    return [later - earlier for earlier, later in zip(arrivals, arrivals[1:], strict=False)]
+    return [later - earlier for earlier, later in itertools.pairwise(arrivals)]
 
 
 async def measure(rounds: int) -> dict[str, list[float]]:
