@@ -79,6 +79,10 @@ def register(server: ClawServer) -> None:
         version = data.get("version")
         sources = data.get("sources")
         source = data.get("source")
+        if "diagnostics" not in data:  # which servers cover it, before any has published
+            if isinstance(sources, list):
+                hub.store.set_sources(data["uri"], [str(s) for s in sources])
+            return
         hub.publish_from_editor(
             data["uri"],
             version if isinstance(version, int) and not isinstance(version, bool) else None,
