@@ -278,5 +278,16 @@ async function mainSession() {
     record.bufferAfter = await bufferText();
   });
 
+  await scenario("lspBridge", async (record) => {
+    // Issue 16: the fixture language's providers and diagnostics reach the model via claw/lsp.
+    await openFile("main.cfx");
+    await waitForBuffer('use lib\nsay(greet("world"))');
+    const before = await turnCount();
+    await runPalette("Claw: Ask Agent");
+    await answerInputBox("Find greet, then break and fix the call");
+    record.turnText = await waitForTurnEnd(before);
+    record.bufferAfter = await bufferText();
+  });
+
   results.viewText = await viewText().catch(() => null);
 }
