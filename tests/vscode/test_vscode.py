@@ -201,6 +201,9 @@ def _code_server_session(
     user_settings = {
         # VS Code saves refactoring edits by default; the tests check buffer and undo.
         "files.refactoring.autoSave": False,
+        # VS Code for the web (code-server) defaults files.autoSave to afterDelay (1 s): a turn
+        # that waits for diagnostics after its edit would see the edit saved before Ctrl+Z.
+        "files.autoSave": "off",
         "workbench.startupEditor": "none",
         "security.workspace.trust.enabled": False,
         "telemetry.telemetryLevel": "off",
