@@ -240,14 +240,16 @@ async def test_plain_client_gets_fix_quick_fixes_and_context_from_claw_run_serve
         assert fix.command.command == "claw.ask"
         assert "invalid syntax" in fix.command.arguments[0]["prompt"]
         await claw.ask("what is wrong here?", uri=uri)
+        shown = (await claw.ask("/context"))["text"]
     finally:
         await claw.client.shutdown_session()
-    assert not any(
-        d.source == "compile" for d in claw.recorder.diagnostics.get(uri, [])
-    ), "claw must not publish jedi's diagnostics as its own"
+    assert not any(d.source == "compile" for d in claw.recorder.diagnostics.get(uri, [])), (
+        "claw must not publish jedi's diagnostics as its own"
+    )
     context = model.chat_requests()[0]["messages"][-1]["content"]
     assert "Diagnostics:" in context and "[compile]: SyntaxError" in context
     assert client_docs(claw.client)[uri]["version"] == 2
+    assert "diagnostics (editor context)" in shown, shown
 
 
 def test_cli_uses_claw_run_servers(model: ScriptedModel, project: Path, state_dir: Path) -> None:
@@ -276,6 +278,9 @@ def test_cli_uses_claw_run_servers(model: ScriptedModel, project: Path, state_di
     definition, _, edit = tool_results(model)
     assert "lib.py:1:5: def greet(name):" in definition
     assert "Diagnostics: lib.py: 1 new error" in edit, edit
-    assert shutil.which("pgrep") is None or not subprocess.run(
-        ["pgrep", "-f", str(JEDI)], capture_output=True, text=True
-    ).stdout.strip(), "jedi must be shut down when the CLI exits"
+    assert (
+        shutil.which("pgrep") is None
+        or not subprocess.run(
+            ["pgrep", "-f", str(JEDI)], capture_output=True, text=True
+        ).stdout.strip()
+    ), "jedi must be shut down when the CLI exits"
