@@ -165,6 +165,7 @@ class LanguageHub:
         try:
             reply = await self.channel.request(method, params(encoding))
         except Exception as exc:
+            out.covered = True  # the editor is there, it failed: say so, not "no server"
             out.errors.append(f"the editor did not answer {method} ({type(exc).__name__})")
             return
         for item in reply if isinstance(reply, list) else []:

@@ -30,6 +30,11 @@ from pygls.protocol import default_converter
 
 from claw_lsp import __version__
 from claw_lsp.config import LanguageServerConfig
+from claw_lsp.lsp_tools.client_side import (
+    CLIENT_CAPABILITIES,
+    answer_none,
+    configuration_section,
+)
 from claw_lsp.lsp_tools.diagnostics import DiagnosticStore, parse_diagnostics
 from claw_lsp.lsp_tools.process_env import language_server_env
 from claw_lsp.permissions.paths import Root
@@ -170,7 +175,7 @@ class ManagedServer:
             root_uri=folders[0].uri if folders else None,
             workspace_folders=folders or None,
             initialization_options=self.config.initialization_options,
-            capabilities=_CLIENT_CAPABILITIES,
+            capabilities=CLIENT_CAPABILITIES,
         )
 
     async def _read(
@@ -331,7 +336,7 @@ class ManagedServer:
 
         @client.feature(types.WORKSPACE_CONFIGURATION)
         def configuration(params: types.ConfigurationParams) -> list[Any]:
-            return [_section(self.config.settings, item.section) for item in params.items]
+            return [configuration_section(self.config.settings, i.section) for i in params.items]
 
         @client.feature(types.WORKSPACE_WORKSPACE_FOLDERS)
         def folders(params: Any) -> list[types.WorkspaceFolder]:
@@ -354,7 +359,7 @@ class ManagedServer:
             types.WORKSPACE_INLAY_HINT_REFRESH,
             types.WORKSPACE_CODE_LENS_REFRESH,
         ):
-            client.feature(method)(_answer_none)
+            client.feature(method)(answer_none)
         for method in (
             types.WINDOW_LOG_MESSAGE,
             types.WINDOW_SHOW_MESSAGE,
@@ -362,44 +367,4 @@ class ManagedServer:
             types.TELEMETRY_EVENT,
             types.LOG_TRACE,
         ):
-            client.feature(method)(_ignore)
-
-
-def _answer_none(params: Any) -> None:
-    return None
-
-
-def _ignore(params: Any) -> None:
-    return None
-
-
-def _section(settings: Any, section: str | None) -> Any:
-    """workspace/configuration: the `settings` table, or a dotted part of it."""
-    value = settings
-    for part in (section or "").split(".") if section else []:
-        if not isinstance(value, dict) or part not in value:
-            return None
-        value = value[part]
-    return value
-
-
-_CLIENT_CAPABILITIES = types.ClientCapabilities(
-    workspace=types.WorkspaceClientCapabilities(
-        configuration=True,
-        workspace_folders=True,
-        apply_edit=False,
-        workspace_edit=types.WorkspaceEditClientCapabilities(document_changes=True),
-        symbol=types.WorkspaceSymbolClientCapabilities(),
-    ),
-    text_document=types.TextDocumentClientCapabilities(
-        synchronization=types.TextDocumentSyncClientCapabilities(did_save=False),
-        publish_diagnostics=types.PublishDiagnosticsClientCapabilities(version_support=True),
-        definition=types.DefinitionClientCapabilities(link_support=True),
-        references=types.ReferenceClientCapabilities(),
-        hover=types.HoverClientCapabilities(
-            content_format=[types.MarkupKind.Markdown, types.MarkupKind.PlainText]
-        ),
-        rename=types.RenameClientCapabilities(prepare_support=False),
-    ),
-    general=types.GeneralClientCapabilities(position_encodings=[types.PositionEncodingKind.Utf16]),
-)
+            client.feature(method)(answer_none)

@@ -55,18 +55,23 @@ local function call(name, arguments)
   return { tool_calls = { { name = name, arguments = arguments } } }
 end
 
-T.test('definition comes from jedi through claw/lsp', function()
+T.test('definition and references come from jedi through claw/lsp', function()
   open_with_jedi('app.py')
   H.script({
     call('definition', { path = 'app.py', line = 3, symbol = 'greet' }),
+    call('references', { path = 'app.py', line = 3, symbol = 'greet' }),
     { text = 'It is in lib.py.' },
   })
   local done = H.ask('Claw ask where is greet defined')
   T.eq('done', done.result.stopReason)
   local results = tool_results()
-  local definition = results[#results]
+  local definition, references = results[#results - 1], results[#results]
   T.contains(definition, "'greet' is defined at (from jedi)")
   T.contains(definition, 'lib.py:1:5: def greet(name):')
+  T.contains(references, "3 reference(s) to 'greet' (from jedi)")
+  T.contains(references, 'app.py:1:17: from lib import greet')
+  T.contains(references, 'app.py:3:7: print(greet("world"))')
+  T.contains(references, 'lib.py:1:5: def greet(name):')
 end)
 
 T.test('an edit reports the error it introduces, the next the one it fixes', function()
