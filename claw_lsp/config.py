@@ -35,6 +35,8 @@ SECURITY_KEYS = frozenset(
         "allowUnsandboxed",
         "protectedPaths",
         "shellTimeoutMax",
+        # Programs claw starts: a repository must never choose what runs (issue 16).
+        "languageServers",
     }
 )
 _SNAKE_TO_CAMEL = {
@@ -55,6 +57,8 @@ _SNAKE_TO_CAMEL = {
     "client_request_timeout": "clientRequestTimeout",
     "tool_mode": "toolMode",
     "empty_stream_retry": "emptyStreamRetry",
+    "language_servers": "languageServers",
+    "diagnostics_wait": "diagnosticsWait",
 }
 NO_BACKEND_MESSAGE = (
     "No model backend is configured. Set OPENAI_BASE_URL (and OPENAI_MODEL, OPENAI_API_KEY if "
@@ -96,6 +100,10 @@ class Settings:
     protected_paths: tuple[str, ...] = ()
     debug: bool = False
     backend_source: str = "none"
+    # Language servers claw runs itself (issue 16), by name, and how long an edit waits for
+    # the diagnostics of the new text.
+    language_servers: Mapping[str, LanguageServerConfig] = field(default_factory=dict)
+    diagnostics_wait: float = 1.5
 
     def public_view(self) -> dict[str, Any]:
         """What may be shown to the user: everything but the key."""
@@ -269,6 +277,10 @@ def _validate(raw: Mapping[str, Any], sources: Mapping[str, str]) -> Settings:
         if not isinstance(raw["permissions"], Mapping):
             raise ConfigError("permissions must be a table with allow/ask/deny lists")
         values["permissions"] = dict(raw["permissions"])
+    if "languageServers" in raw:
+        values["language_servers"] = parse_language_servers(raw["languageServers"])
+    if "diagnosticsWait" in raw:
+        values["diagnostics_wait"] = num("diagnosticsWait", float, 0, 30)
     return Settings(**values)
 
 
@@ -286,3 +298,79 @@ def _as_list(value: Any) -> list[Any]:
 
 def with_tier(settings: Settings, tier: Tier) -> Settings:
     return replace(settings, tier=tier)
+
+
+# -- languageServers (issue 16) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LanguageServerConfig:
+    """One language server claw starts itself: `command` (argv, no shell), the files it covers
+    (LSP language ids in `filetypes` and/or file name endings in `extensions`), and what it
+    is initialised and configured with."""
+
+    name: str
+    command: tuple[str, ...]
+    filetypes: tuple[str, ...] = ()
+    extensions: tuple[str, ...] = ()
+    initialization_options: Any = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+_LANGUAGE_SERVER_KEYS = frozenset(
+    {"command", "filetypes", "extensions", "initializationOptions", "settings"}
+)
+
+
+def parse_language_servers(raw: Any) -> dict[str, LanguageServerConfig]:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(
+            "languageServers must map a name to {command: [...], extensions: [...]}, e.g. "
+            '{"python": {"command": ["jedi-language-server"], "extensions": [".py"]}}'
+        )
+    out: dict[str, LanguageServerConfig] = {}
+    for name, spec in raw.items():
+        where = f"languageServers.{name}"
+        if not isinstance(spec, Mapping):
+            raise ConfigError(f"{where} must be a table with command and filetypes/extensions")
+        unknown = sorted(set(spec) - _LANGUAGE_SERVER_KEYS)
+        if unknown:
+            raise ConfigError(f"{where}: unknown key(s) {', '.join(map(str, unknown))}")
+        command = spec.get("command")
+        if isinstance(command, str):
+            command = [command]
+        if (
+            not isinstance(command, list | tuple)
+            or not command
+            or not all(isinstance(part, str) and part for part in command)
+        ):
+            raise ConfigError(f"{where}.command must be a non-empty list of strings (argv)")
+        filetypes = _string_list(spec.get("filetypes"), f"{where}.filetypes")
+        extensions = tuple(
+            e if e.startswith(".") else f".{e}"
+            for e in _string_list(spec.get("extensions"), f"{where}.extensions")
+        )
+        if not filetypes and not extensions:
+            raise ConfigError(f"{where} needs filetypes or extensions (which files it covers)")
+        settings = spec.get("settings") or {}
+        if not isinstance(settings, Mapping):
+            raise ConfigError(f"{where}.settings must be a table")
+        out[str(name)] = LanguageServerConfig(
+            name=str(name),
+            command=tuple(command),
+            filetypes=filetypes,
+            extensions=tuple(e.lower() for e in extensions),
+            initialization_options=spec.get("initializationOptions"),
+            settings=dict(settings),
+        )
+    return out
+
+
+def _string_list(value: Any, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"{where} must be a list of strings")
+    return tuple(value)

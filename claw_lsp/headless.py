@@ -127,16 +127,27 @@ def build_service(args: Any, overrides: dict[str, Any]) -> Any:
     store = SessionStore(
         settings.state_dir, on_warning=lambda m: print(f"[claw] {m}", file=sys.stderr)
     )
+    editor = DiskEditor()
     service = AgentService(
         settings=lambda: settings,
         workspace=workspace,
-        editor=DiskEditor(),
+        editor=editor,
         approver=TerminalApprover(bool(getattr(args, "yes", False))),
         events=lambda session, turn: TerminalEvents(quiet),
         store=store,
         models=ModelProvider(),
+        language=_language_hub(settings, workspace, editor),
     )
     return service, settings
+
+
+def _language_hub(settings: Any, workspace: Workspace, editor: DiskEditor) -> Any:
+    """Language servers claw runs itself (languageServers); none configured: no hub, no tools."""
+    if not settings.language_servers:
+        return None
+    from claw_lsp.lsp_tools.hub import LanguageHub
+
+    return LanguageHub(settings=lambda: settings, workspace=workspace, editor=editor)
 
 
 def run_command(args: Any) -> int:
@@ -205,6 +216,8 @@ async def _ask(service: Any, args: Any) -> int:
         return 1
     finally:
         await service.models.close()
+        if service.language is not None:
+            await service.language.close()
     if args.json:
         print(json.dumps(result, indent=2))
     else:

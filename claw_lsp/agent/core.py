@@ -18,9 +18,12 @@ from claw_lsp.foundation.errors import ServiceError
 from claw_lsp.foundation.ports import Approver, Editor
 from claw_lsp.foundation.tiers import Tier
 from claw_lsp.llm.provider import ModelProvider
+from claw_lsp.lsp_tools.hub import LanguageHub
+from claw_lsp.lsp_tools.source import LanguageTools
 from claw_lsp.permissions.paths import Root, Workspace
 from claw_lsp.permissions.sandbox import probe_sandbox
 from claw_lsp.sessions.store import SessionStore
+from claw_lsp.tools.base import ToolSource
 from claw_lsp.tools.builtin import BuiltinTools
 from claw_lsp.tools.catalog import Toolbox, ToolCatalog
 
@@ -39,6 +42,7 @@ class AgentCore:
         store: SessionStore,
         models: ModelProvider,
         catalog: ToolCatalog | None = None,
+        language: LanguageHub | None = None,
     ) -> None:
         self._settings = settings
         self.workspace = workspace
@@ -47,7 +51,13 @@ class AgentCore:
         self.events = events
         self.store = store
         self.models = models
-        self.catalog = catalog or ToolCatalog([BuiltinTools(), SkillTools()])
+        # Language servers (the editor's, or claw-run ones): tools and the edit delta.
+        self.language = language
+        self.language_tools = LanguageTools(language) if language is not None else None
+        sources: list[ToolSource] = [BuiltinTools(), SkillTools()]
+        if self.language_tools is not None:
+            sources.append(self.language_tools)
+        self.catalog = catalog or ToolCatalog(sources)
         self.proposals = ProposalStore()
         self.index = SessionIndex(workspace, store)
         self.on_status_change: Callable[[FolderState], None] = lambda state: None
@@ -92,6 +102,7 @@ class AgentCore:
             settings_for=self.settings_for,
             system_prompt=SYSTEM_PROMPT,
             tier_of=self.tier_of,
+            observer=self.language_tools.observer if self.language_tools else lambda: None,
         )
 
     def status(self, folder: str | None = None) -> dict[str, Any]:

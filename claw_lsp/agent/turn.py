@@ -30,7 +30,7 @@ from claw_lsp.foundation.tiers import Tier
 from claw_lsp.llm.base import BackendError
 from claw_lsp.llm.provider import ModelProvider
 from claw_lsp.permissions.paths import Root, Workspace
-from claw_lsp.tools.base import ToolContext
+from claw_lsp.tools.base import CallObserver, ToolContext
 from claw_lsp.tools.catalog import ToolCatalog
 from claw_lsp.tools.orchestrator import Orchestrator
 
@@ -74,6 +74,7 @@ class TurnDeps:
     tier_of: Callable[[Root], Tier] = field(default=lambda root: Tier.READ_ONLY)
     # `@<server>:<uri>` readers by server name (MCP registers its servers' resources here).
     resource_readers: Callable[[], Mapping[str, ResourceReader]] = field(default=lambda: {})
+    observer: Callable[[], CallObserver | None] = field(default=lambda: None)  # one per turn
 
 
 async def run_model_turn(
@@ -107,6 +108,7 @@ async def run_model_turn(
         events=events,
         read_hashes=session.read_hashes,
         tier_of=deps.tier_of,
+        observer=deps.observer(),
     )
     toolbox = deps.catalog.snapshot(state.root).only(prompt.allowed_tools)
     orchestrator = Orchestrator(toolbox, ctx, deps.approver, session.grants)

@@ -27,6 +27,8 @@ _RULES_BLOCK = re.compile(
     re.S,
 )
 _EDITOR_BLOCK = re.compile(r"<editor-context>.*?</editor-context>", re.S)
+# The language servers' diagnostics inside an editor context (issue 16): their own row.
+_DIAGNOSTICS_PART = re.compile(r"\nDiagnostics:\n(?:  [^\n]*\n)*")
 
 
 @dataclass(frozen=True)
@@ -58,14 +60,21 @@ def context_breakdown(
         system = {"role": "system", "content": system_prompt}
         tools_chars = json_chars(list(tools)) if tools else 0
         wire = [wire_message(m) for m in messages]
-    rules = editor = history = 0
+    rules = editor = diagnostics = history = 0
     for message in wire:
         size = json_chars(message)
         content = message.get("content")
         if message.get("role") == "user" and isinstance(content, str):
             in_rules = sum(_encoded(m.group(0).rstrip()) for m in _RULES_BLOCK.finditer(content))
-            in_editor = sum(_encoded(m.group(0)) for m in _EDITOR_BLOCK.finditer(content))
-            rules, editor = rules + in_rules, editor + in_editor
+            blocks = [m.group(0) for m in _EDITOR_BLOCK.finditer(content)]
+            in_editor = sum(_encoded(block) for block in blocks)
+            in_diagnostics = sum(
+                _encoded(part.group(0))
+                for block in blocks
+                for part in _DIAGNOSTICS_PART.finditer(block)
+            )
+            rules, editor = rules + in_rules, editor + in_editor - in_diagnostics
+            diagnostics += in_diagnostics
             size -= in_rules + in_editor
         history += size
     pending = _encoded(pending_rules) if pending_rules else 0
@@ -75,9 +84,11 @@ def context_breakdown(
         ("rules files", rules),
         ("rules files (next message)", pending),
         ("editor context", editor),
+        ("diagnostics (editor context)", diagnostics),
         ("history", history),
     ]
-    rows = [row for row in rows if row[1] or row[0] != "rules files (next message)"]
+    optional = ("rules files (next message)", "diagnostics (editor context)")
+    rows = [row for row in rows if row[1] or row[0] not in optional]
     window = resolve_window(configured_window, stats)
     return Breakdown(rows, sum(n for _, n in rows), window, stats)
 

@@ -3,7 +3,7 @@ held as a proposal for review. Nothing is written behind the editor's back."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -44,6 +44,21 @@ class ChangeApplier:
             )
         result = await self.editor.apply(change)
         return self._settle(change, relative, result)
+
+    async def submit_many(self, changes: Sequence[tuple[FileChange, str]], label: str) -> str:
+        """Several files changed as ONE workspace edit (a rename), so the editor applies and
+        undoes them together; each file is journaled (claw.undoTurn) or proposed on its own."""
+        if sum(len(change.after) for change, _ in changes) > MAX_EDIT_CHARS:
+            raise ChangeRejected(f"the change is larger than {MAX_EDIT_CHARS} characters")
+        if self.mode == "propose":
+            ids = [self.propose(change, relative).id for change, relative in changes]
+            return (
+                f"Proposed changes to {len(changes)} file(s) (proposals {', '.join(ids)}); they "
+                "are waiting for the user's review and are NOT applied yet."
+            )
+        result = await self.editor.apply_many([change for change, _ in changes], label)
+        messages = [self._settle(change, relative, result) for change, relative in changes]
+        return messages[0] if len(messages) == 1 else "\n".join(messages)
 
     def propose(self, change: FileChange, relative: str) -> Proposal:
         diff = unified_diff(change.before or "", change.after, relative)

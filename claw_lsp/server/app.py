@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from claw_lsp.server import code_actions, commands, lifecycle
+from claw_lsp.server import code_actions, commands, language, lifecycle
 from claw_lsp.server.state import ClawServer
 
 
@@ -15,4 +15,5 @@ def create_server(
     lifecycle.register(server)
     commands.register(server)
     code_actions.register(server)
+    language.register(server)
     return server

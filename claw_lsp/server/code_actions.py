@@ -31,7 +31,7 @@ def actions_for(ls: ClawServer, params: types.CodeActionParams) -> list[types.Co
     uri = params.text_document.uri
     rng = params.range
     out: list[types.CodeAction] = []
-    for diag in params.context.diagnostics or []:
+    for diag in _with_known(ls, uri, rng, list(params.context.diagnostics or [])):
         if diag.source == "claw":
             continue
         message = diag.message.splitlines()[0][:120] if diag.message else "problem"
@@ -57,6 +57,20 @@ def actions_for(ls: ClawServer, params: types.CodeActionParams) -> list[types.Co
             out.append(_ask_action(title, types.CodeActionKind.RefactorRewrite, prompt, uri, rng))
     out.extend(_proposal_actions(ls, uri, rng))
     return out
+
+
+def _with_known(
+    ls: ClawServer, uri: str, rng: types.Range, given: list[types.Diagnostic]
+) -> list[types.Diagnostic]:
+    """Plus what claw-run language servers report on these lines (issue 16): plain clients only
+    send claw's own diagnostics, and claw publishes none of theirs."""
+    seen = {(d.range.start.line, d.message) for d in given}
+    for diag in ls.known_diagnostics(uri):
+        touches = diag.range.start.line <= rng.end.line and diag.range.end.line >= rng.start.line
+        if touches and (diag.range.start.line, diag.message) not in seen:
+            seen.add((diag.range.start.line, diag.message))
+            given.append(diag)
+    return given
 
 
 def _ask_action(

@@ -146,6 +146,10 @@ def _editor_context(ls: ClawServer, args: AskParams) -> str:
             r = args.range
             ctx.selection = (r.start.line, r.start.character, r.end.line, r.end.character)
     ctx.diagnostics = list(args.diagnostics or [])
+    if args.uri:  # issue 16: the language servers' diagnostics of the active document
+        from claw_lsp.server.language import with_known_diagnostics
+
+        ctx.diagnostics = with_known_diagnostics(ls, args.uri, ctx.diagnostics)
     for document in ls.editor.open_documents():
         try:
             ctx.open_documents.append(ls.claw_workspace.resolve_uri(document.uri).relative)

@@ -80,6 +80,7 @@ def register(server: ClawServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: ClawServer, params: types.DidChangeTextDocumentParams) -> None:
         ls.editor.dirty.add(params.text_document.uri)
+        ls.on_document("change", params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: ClawServer, params: types.DidSaveTextDocumentParams) -> None:
@@ -91,6 +92,7 @@ def register(server: ClawServer) -> None:
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: ClawServer, *args: Any) -> None:
+        ls.on_shutdown()
         if ls.service:
             for state in ls.service.folders.values():
                 if state.running:

@@ -48,6 +48,8 @@ ALL_COMMANDS = [
 EVENT_NOTIFICATION = "claw/event"
 STATUS_NOTIFICATION = "claw/status"
 SAVE_DOCUMENTS_REQUEST = "claw/saveDocuments"
+LSP_REQUEST = "claw/lsp"  # server -> client: {method, params} for the editor's language servers
+DIAGNOSTICS_NOTIFICATION = "claw/diagnostics"  # client -> server: {uri, version, diagnostics}
 
 
 class InvalidParams(ValueError):

@@ -63,6 +63,13 @@ class ClawServer(LanguageServer):
         # Set by the code-actions feature: pending proposals changed, refresh their hints.
         self.on_proposals_changed: Callable[[], None] = lambda: None
         self.turn_events: dict[str, LspEvents] = {}
+        # Set by server/language.py (issue 16): the language hub the service is built with,
+        # document events for claw-run language servers, their diagnostics (for "Fix" quick
+        # fixes and the editor context), and the shutdown of those servers.
+        self.language_hub_factory: Callable[[], Any] = lambda: None
+        self.on_document: Callable[[str, str], None] = lambda kind, uri: None
+        self.known_diagnostics: Callable[[str], list[types.Diagnostic]] = lambda uri: []
+        self.on_shutdown: Callable[[], None] = lambda: None
 
     @property
     def models(self) -> ModelProvider:
@@ -116,6 +123,7 @@ class ClawServer(LanguageServer):
             events=self.events_for,
             store=store,
             models=self.models,
+            language=self.language_hub_factory(),
         )
         self.on_service_built(self._service)
         return self._service

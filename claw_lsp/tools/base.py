@@ -65,6 +65,17 @@ class ReadFile:
     meta: FileText | None
 
 
+class CallObserver(Protocol):
+    """Watches the calls the orchestrator runs (the language tools use it for the diagnostics
+    delta of each edit). `before` runs after the call is allowed and before it runs; `after`
+    runs when it returned ok, and its text (if any) is appended to the result the model sees.
+    Both are bounded by the observer itself; a failure in either never fails the call."""
+
+    async def before(self, kind: str, paths: Sequence[ResolvedPath]) -> None: ...
+
+    async def after(self, kind: str, paths: Sequence[ResolvedPath]) -> str: ...
+
+
 @dataclass
 class ToolContext:
     workspace: Workspace
@@ -77,6 +88,7 @@ class ToolContext:
     # The tier of the folder a path lands in (claw.setTier is per folder); by default every
     # folder has the turn's tier.
     tier_of: Callable[[Root], Tier] | None = None
+    observer: CallObserver | None = None
 
     def resolve(self, raw: str) -> ResolvedPath:
         try:
@@ -119,7 +131,9 @@ class Tool:
     parameters: Mapping[str, Any]  # JSON schema of the arguments object
     kind: str
     validate: Callable[[dict[str, Any]], Any]
-    plan: Callable[[Any, ToolContext], Access]
+    # May be async: a tool that must ask a language server what it will touch (a rename's
+    # files) plans before the permission decision, so the decision covers every path.
+    plan: Callable[[Any, ToolContext], Access | Awaitable[Access]]
     run: Callable[[Any, ToolContext], Awaitable[ToolOutput]]
     source: str = "builtin"
     # The OpenAI tool definition, built once: it is sent with every request and must stay
@@ -127,14 +141,11 @@ class Tool:
     definition: Mapping[str, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        definition = {
-            "type": "function",
-            "function": {
-                "name": self.name,
-                "description": self.description,
-                "parameters": self.parameters,
-            },
-        }
+        function: dict[str, Any] = {"name": self.name}
+        if self.description:  # a self-explaining name needs none: every character is resent
+            function["description"] = self.description
+        function["parameters"] = self.parameters
+        definition = {"type": "function", "function": function}
         object.__setattr__(self, "definition", definition)
 
 

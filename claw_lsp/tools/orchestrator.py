@@ -6,6 +6,7 @@ cancellation propagates."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 import re
@@ -95,7 +96,8 @@ class Orchestrator:
             result.stop_turn = True
             return result
         try:
-            access = tool.plan(args, self.ctx)
+            planned = tool.plan(args, self.ctx)
+            access = await planned if inspect.isawaitable(planned) else planned
             if access.kind == "shell":
                 self._warn_once_if_unsandboxed()
             decision = self._decide(tool, access)
@@ -110,7 +112,12 @@ class Orchestrator:
                     f"permission denied: {decision.reason}. Do not retry the same "
                     "call; tell the user what you wanted to do instead.",
                 )
+            await self._observe_before(access)
             output = await tool.run(args, self.ctx)
+            if output.ok:
+                note = await self._observe_after(access)
+                if note:
+                    output.content = f"{output.content}\n\n{note}"
         except ToolError as exc:
             return self._fail(call, parsed.value, str(exc))
         except asyncio.CancelledError:
@@ -136,6 +143,27 @@ class Orchestrator:
             redact(output.summary),
             parsed.value,
         )
+
+    async def _observe_before(self, access: Access) -> None:
+        if self.ctx.observer is None:
+            return
+        try:
+            await self.ctx.observer.before(access.kind, access.paths)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # observing must never stop a call
+            log.exception("call observer failed before a call")
+
+    async def _observe_after(self, access: Access) -> str:
+        if self.ctx.observer is None:
+            return ""
+        try:
+            return await self.ctx.observer.after(access.kind, access.paths)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the call already happened (an edit landed): report it as done
+            log.exception("call observer failed after a call")
+            return ""
 
     def _warn_once_if_unsandboxed(self) -> None:
         sandbox = probe_sandbox()

@@ -65,6 +65,7 @@ def _spec_env(tmp_path: Path, model: ScriptedModel, claw_lsp: str) -> dict[str, 
             "CLAW_MODEL_ROOT": f"http://127.0.0.1:{model.port}",
             "CLAW_WORKSPACE": str(tmp_path / "ws"),
             "CLAW_TEST_LOG": str(tmp_path / "spec.log"),
+            "CLAW_JEDI": str(Path(sys.executable).parent / "jedi-language-server"),
         }
     )
     return env

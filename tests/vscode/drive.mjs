@@ -229,6 +229,19 @@ async function mainSession() {
     record.turnText = await waitForTurnEnd(before);
   });
 
+  await scenario("lspBridge", async (record) => {
+    // Issue 16: the fixture language's providers and diagnostics reach the model via claw/lsp.
+    await openFile("main.cfx");
+    await waitForBuffer('use lib\nsay(greet("world"))');
+    const before = await turnCount();
+    await runPalette("Claw: Ask Agent");
+    await answerInputBox("Find greet, then break and fix the call");
+    record.turnText = await waitForTurnEnd(before);
+    record.bufferAfter = await bufferText();
+    await openFile("demo.py"); // the scenarios after this one work on demo.py
+    await waitForBuffer("x = 1");
+  });
+
   await scenario("proposal", async (record) => {
     const before = await turnCount();
     await runPalette("Claw: Ask Agent (Review Edits First)");

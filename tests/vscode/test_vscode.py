@@ -38,6 +38,12 @@ SCREENSHOT_TARGET = REPO_ROOT / "docs" / "images" / "vscode-conversation.png"
 SERVER_EXECUTABLE = Path(sys.executable).parent / "claw-lsp"
 INSTALL_HINT = "run scripts/install-vscode-test-deps.sh first"
 
+FIXTURE_EXTENSION = HARNESS_DIR / "fixture-extension"
+FIXTURE_FILES = {"lib.cfx": "def greet(name)\n", "main.cfx": 'use lib\nsay(greet("world"))\n'}
+FIXTURE_CALL = {"path": "main.cfx", "line": 2, "symbol": "greet"}
+FIXTURE_GOOD, FIXTURE_BAD = 'say(greet("world"))', 'say(greet("world")'
+FIXTURE_BREAK = {"path": "main.cfx", "old_text": FIXTURE_GOOD, "new_text": FIXTURE_BAD}
+FIXTURE_FIX = {"path": "main.cfx", "old_text": FIXTURE_BAD, "new_text": FIXTURE_GOOD}
 LONG_STREAM = "Counting: " + " ".join(str(n) for n in range(1, 200)) + " END-OF-STREAM"
 SCENARIOS: dict[str, list[dict[str, Any]]] = {
     "askEdit": [
@@ -77,6 +83,22 @@ SCENARIOS: dict[str, list[dict[str, Any]]] = {
         {"text": "Proposed x = 3 for review."},
     ],
     "cancel": [{"text": LONG_STREAM, "chunks": 60, "chunk_delay": 0.25}],
+    # Issue 16: the language tools through claw/lsp, answered by the fixture extension's
+    # providers and diagnostic collection (fixture-extension/, language "clawfix").
+    "lspBridge": [
+        {"tool_calls": [{"name": "definition", "arguments": FIXTURE_CALL}]},
+        {
+            "tool_calls": [
+                {
+                    "name": "references",
+                    "arguments": {"path": "lib.cfx", "line": 1, "symbol": "greet"},
+                }
+            ]
+        },
+        {"tool_calls": [{"name": "edit_file", "arguments": FIXTURE_BREAK}]},
+        {"tool_calls": [{"name": "edit_file", "arguments": FIXTURE_FIX}]},
+        {"text": "Navigated and checked."},
+    ],
 }
 
 
@@ -158,6 +180,9 @@ def vsix(tmp_path_factory: pytest.TempPathFactory) -> Path:
         EXTENSION_DIR,
         timeout=120,
     )
+    # The fixture language extension (issue 16) is installed beside ours.
+    vsce = str(EXTENSION_DIR / "node_modules" / ".bin" / "vsce")
+    _run([vsce, "package", "--out", str(out.with_name("fixture.vsix"))], FIXTURE_EXTENSION, 120)
     return out
 
 
@@ -171,9 +196,14 @@ def _code_server_session(
     for folder in (workspace, user_data / "User", extensions, state):
         folder.mkdir(parents=True)
     (workspace / "demo.py").write_text("x = 1\n")
+    for name, text in FIXTURE_FILES.items():
+        (workspace / name).write_text(text)
     user_settings = {
         # VS Code saves refactoring edits by default; the tests check buffer and undo.
         "files.refactoring.autoSave": False,
+        # VS Code for the web (code-server) defaults files.autoSave to afterDelay (1 s): a turn
+        # that waits for diagnostics after its edit would see the edit saved before Ctrl+Z.
+        "files.autoSave": "off",
         "workbench.startupEditor": "none",
         "security.workspace.trust.enabled": False,
         "telemetry.telemetryLevel": "off",
@@ -185,12 +215,13 @@ def _code_server_session(
         **settings,
     }
     (user_data / "User" / "settings.json").write_text(json.dumps(user_settings, indent=2))
-    _run(
-        [str(CODE_SERVER), "--extensions-dir", str(extensions), "--user-data-dir", str(user_data),
-         "--install-extension", str(vsix)],
-        REPO_ROOT,
-        timeout=120,
-    )  # fmt: skip
+    for package in (vsix, vsix.with_name("fixture.vsix")):
+        _run(
+            [str(CODE_SERVER), "--extensions-dir", str(extensions), "--user-data-dir",
+             str(user_data), "--install-extension", str(package)],
+            REPO_ROOT,
+            timeout=120,
+        )  # fmt: skip
 
     model = ScriptedModel().start()
     port = _free_port()
@@ -352,3 +383,32 @@ def test_screenshot_of_the_view_is_saved(vscode_run: dict[str, Any]) -> None:
     if os.environ.get("CLAW_UPDATE_SCREENSHOT"):
         SCREENSHOT_TARGET.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(screenshot, SCREENSHOT_TARGET)
+
+
+def _tool_results(record: dict[str, Any]) -> list[str]:
+    """The tool results the model was sent, in order (the tail of each request)."""
+    out: list[str] = []
+    for request in record["requests"]:
+        tail: list[str] = []
+        for message in reversed(request.get("messages", [])):
+            if message.get("role") != "tool":
+                break
+            tail.insert(0, message["content"])
+        out += tail
+    return out
+
+
+def test_language_tools_and_the_delta_come_through_claw_lsp(vscode_run: dict[str, Any]) -> None:
+    """Issue 16: definition, references and each edit's diagnostics delta come from VS Code's
+    own providers (the fixture extension), through claw/lsp and claw/diagnostics."""
+    record = _scenario(vscode_run, "lspBridge")
+    definition, references, breaking, fixing = _tool_results(record)
+    assert "'greet' is defined at (from vscode):" in definition
+    assert "lib.cfx:1:5: def greet(name)" in definition
+    assert "2 reference(s) to 'greet'" in references
+    assert "lib.cfx:1:5" in references and "main.cfx:2:5" in references
+    assert "Diagnostics: main.cfx: 1 new error" in breaking, breaking
+    assert "error [clawfix] (CF1): unclosed parenthesis" in breaking
+    assert "Diagnostics: main.cfx: fixed 1 error" in fixing, fixing
+    assert record["bufferAfter"].strip() == 'use lib\nsay(greet("world"))'
+    assert "Navigated and checked." in record["turnText"]

@@ -17,6 +17,7 @@ import {
 } from "vscode-languageclient/node";
 import type { ClawEvent } from "./pure/conversation";
 import { buildServerSettings, resolveServerCommand } from "./pure/settings";
+import { registerLspBridge } from "./lspBridge";
 import type { EditSnapshots } from "./proposals";
 
 export const API_KEY_SECRET = "claw.apiKey";
@@ -100,7 +101,7 @@ export class ClawClient implements vscode.Disposable {
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
       outputChannel: this.output,
-      initializationOptions: { ...currentServerSettings(), clientCapabilities: { saveDocuments: true } },
+      initializationOptions: { ...currentServerSettings(), clientCapabilities: { saveDocuments: true, lsp: true } },
       middleware: {
         executeCommand: async (command, args, next) => {
           const result = await next(command, args);
@@ -137,6 +138,7 @@ export class ClawClient implements vscode.Disposable {
       }),
       client.onNotification("claw/status", (status: ClawStatus) => this.listener.onStatus(status)),
       client.onRequest("claw/saveDocuments", (params: { uris?: unknown }) => saveDocuments(params)),
+      ...registerLspBridge(client),
       client.onDidChangeState((change) => this.listener.onRunningChanged(change.newState === State.Running)),
     );
     try {

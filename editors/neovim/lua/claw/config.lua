@@ -75,7 +75,8 @@ end
 function M.lsp_config()
   local cfg = M.get()
   local init_options = vim.deepcopy(cfg.server)
-  init_options.clientCapabilities = { saveDocuments = cfg.save_documents }
+  -- lsp: claw's language tools ask this editor's language servers (claw/lsp, lsp_bridge.lua).
+  init_options.clientCapabilities = { saveDocuments = cfg.save_documents, lsp = true }
   -- Lazy requires: nothing below loads until the server actually talks to us.
   local function lazy(name)
     return function(...)
@@ -101,7 +102,13 @@ function M.lsp_config()
       ['claw/saveDocuments'] = lazy('save_documents'),
       ['window/showMessageRequest'] = lazy('show_message_request'),
       ['workspace/applyEdit'] = lazy('apply_edit'),
+      ['claw/lsp'] = function(...)
+        return require('claw.lsp_bridge').handle_request(...)
+      end,
     },
+    on_attach = function(client, bufnr)
+      require('claw.lsp_bridge').attach(client, bufnr)
+    end,
     -- Code actions carry these commands; running them here routes the turn through the
     -- conversation buffer and keeps the proposal list current.
     commands = {
