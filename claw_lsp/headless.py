@@ -172,8 +172,9 @@ async def _doctor(service: Any, settings: Any, args: Any) -> int:
     from claw_lsp.agent.doctor import run_doctor
 
     try:
-        result = await run_doctor(settings, service.models)
+        result = await run_doctor(settings, service.models, service.mcp)
     finally:
+        await service.aclose()
         await service.models.close()
     print(json.dumps(result["report"], indent=2) if args.json else result["text"])
     return 0 if result["ok"] else 1
@@ -198,6 +199,7 @@ async def _ask(service: Any, args: Any) -> int:
         print(f"claw-lsp: {exc}", file=sys.stderr)
         return 1
     finally:
+        await service.aclose()  # MCP servers stop with the command
         await service.models.close()
     if args.json:
         print(json.dumps(result, indent=2))

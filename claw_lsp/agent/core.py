@@ -4,25 +4,38 @@ AgentService (agent/service.py) on top of this; operations and slash commands ta
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from claw_lsp.agent.state import FolderState, ServiceError, SessionIndex, SessionState
 from claw_lsp.agent.turn import EventsFactory, TurnDeps
 from claw_lsp.config import Settings
+from claw_lsp.context.mentions import MentionRegistry
 from claw_lsp.context.prompt import SYSTEM_PROMPT
 from claw_lsp.edits.proposals import ProposalStore
 from claw_lsp.foundation.ports import Approver, Editor
 from claw_lsp.foundation.tiers import Tier
 from claw_lsp.llm.provider import ModelProvider
+from claw_lsp.mcp.manager import McpManager
+from claw_lsp.mcp.prompts import McpPromptCommands, mention_kind
 from claw_lsp.permissions.paths import Root, Workspace
 from claw_lsp.permissions.sandbox import probe_sandbox
 from claw_lsp.sessions.store import SessionStore
 from claw_lsp.tools.builtin import BuiltinTools
 from claw_lsp.tools.catalog import Toolbox, ToolCatalog
 
-__all__ = ["AgentCore", "FolderState", "ServiceError", "SessionState"]
+__all__ = ["AgentCore", "CommandSource", "FolderState", "ServiceError", "SessionState"]
+
+
+class CommandSource(Protocol):
+    """Slash commands that come and go with their source (MCP prompts): listed in /help and
+    the editors' pickers; `expand` turns one into the prompt of a model turn (None: not
+    this source's command; ValueError: a usage problem, shown to the user)."""
+
+    async def commands(self) -> Sequence[tuple[str, str]]: ...  # (usage, description)
+
+    async def expand(self, name: str, args: str) -> str | None: ...
 
 
 class AgentCore:
@@ -45,7 +58,13 @@ class AgentCore:
         self.events = events
         self.store = store
         self.models = models
-        self.catalog = catalog or ToolCatalog([BuiltinTools()])
+        # MCP servers: a tool source (started lazily, on the first turn that could use them),
+        # a mention kind (@server:uri) and a source of slash commands (their prompts).
+        self.mcp = McpManager(settings, workspace, approver)
+        self.catalog = catalog or ToolCatalog([BuiltinTools(), self.mcp])
+        self.mentions = MentionRegistry()
+        self.mentions.register(mention_kind(self.mcp))
+        self.command_sources: list[CommandSource] = [McpPromptCommands(self.mcp)]
         self.proposals = ProposalStore()
         self.index = SessionIndex(workspace, store)
         self.on_status_change: Callable[[FolderState], None] = lambda state: None
@@ -77,6 +96,10 @@ class AgentCore:
     def toolbox(self) -> Toolbox:
         return self.catalog.snapshot()
 
+    async def aclose(self) -> None:
+        """Stops what the agent started (MCP servers); the front door calls it on exit."""
+        await self.catalog.aclose()
+
     def turn_deps(self) -> TurnDeps:
         return TurnDeps(
             workspace=self.workspace,
@@ -90,6 +113,7 @@ class AgentCore:
             settings_for=self.settings_for,
             system_prompt=SYSTEM_PROMPT,
             tier_of=self.tier_of,
+            mentions=self.mentions,
         )
 
     def status(self, folder: str | None = None) -> dict[str, Any]:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 
 from claw_lsp.agent.core import AgentCore
 from claw_lsp.agent.results import local_result
-from claw_lsp.agent.slash import parse_slash, run_slash
+from claw_lsp.agent.slash import Expansion, parse_slash, route_slash
 from claw_lsp.agent.state import FolderState, ServiceError
 from claw_lsp.agent.turn import Prompt, run_model_turn
 from claw_lsp.foundation.tiers import Tier
@@ -30,8 +31,11 @@ class AgentService(AgentCore):
         state = self.folder(prompt.folder, prompt.uri)
         slash = parse_slash(prompt.text)
         if slash is not None:
-            text, session = await run_slash(self, state, *slash, session_hint=prompt.session)
-            return local_result(text, session)
+            routed = await route_slash(self, state, *slash, session_hint=prompt.session)
+            if not isinstance(routed, Expansion):
+                text, session = routed
+                return local_result(text, session)
+            prompt = replace(prompt, text=routed.text)  # an MCP prompt: a model turn
         return await self._queued_turn(state, prompt, on_start)
 
     async def _queued_turn(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from claw_lsp.agent import operations
 from claw_lsp.agent.core import AgentCore
@@ -18,7 +19,9 @@ from claw_lsp.context.tokens import ContextStats, resolve_window
 from claw_lsp.context.turn_context import rules_context, sent_rules_labels
 from claw_lsp.foundation.tiers import TIER_DESCRIPTIONS
 from claw_lsp.llm.base import BackendError, ChatModel
+from claw_lsp.mcp.status import render_status
 from claw_lsp.permissions.access import access_kind
+from claw_lsp.permissions.rules import PermissionRules
 from claw_lsp.permissions.sandbox import probe_sandbox
 
 # A command is one word after the slash, then whitespace or the end: "/tmp/x is broken" and
@@ -39,8 +42,16 @@ HELP = {
     "resume": "continue a session: /resume ID",
     "undo": "undo the last turn's edits",
     "export": "the session as Markdown",
+    "mcp": "MCP servers: state, tool counts, last error (/mcp reset-project: ask again)",
 }
 Reply = tuple[str, str | None]  # (text, session id)
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """A command that becomes the prompt of a model turn (an MCP prompt)."""
+
+    text: str
 
 
 def parse_slash(prompt: str) -> tuple[str, str] | None:
@@ -65,6 +76,21 @@ async def run_slash(
         return f"/{name}: {exc}", None
 
 
+async def route_slash(
+    service: AgentCore, state: FolderState, name: str, args: str, session_hint: str | None = None
+) -> Reply | Expansion:
+    """A built-in command's reply, or a dynamic command's expansion into a model turn."""
+    if name not in _HANDLERS:
+        for source in service.command_sources:
+            try:
+                text = await source.expand(name, args)
+            except ValueError as exc:
+                return str(exc), None
+            if text is not None:
+                return Expansion(text)
+    return await run_slash(service, state, name, args, session_hint)
+
+
 def _session(service: AgentCore, state: FolderState, hint: str | None) -> SessionState | None:
     """The session a command is about: the one named in the ask, else the folder's current."""
     return service.index.about(state, hint)
@@ -72,7 +98,13 @@ def _session(service: AgentCore, state: FolderState, hint: str | None) -> Sessio
 
 async def _help(service: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
     rows = [f"/{n:<12} {d}" for n, d in HELP.items()]
-    return "Commands (handled locally, no prompt goes to the model):\n" + "\n".join(rows), None
+    text = "Commands (handled locally, no prompt goes to the model):\n" + "\n".join(rows)
+    dynamic = [row for source in service.command_sources for row in await source.commands()]
+    if dynamic:
+        text += "\nMCP prompts (sent to the model as your prompt):\n" + "\n".join(
+            f"{usage}  {description}" for usage, description in dynamic
+        )
+    return text, None
 
 
 async def _context(service: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
@@ -83,7 +115,12 @@ async def _context(service: AgentCore, state: FolderState, args: str, hint: str 
     pending = rules_context(state.root, already_sent=sent_rules_labels(messages))
     breakdown = context_breakdown(
         SYSTEM_PROMPT,
-        service.toolbox().definitions(settings.tier, settings.approvals),
+        service.toolbox().definitions(
+            settings.tier,
+            settings.approvals,
+            PermissionRules.from_config(settings.permissions),
+            session.loaded_tools if session else (),
+        ),
         messages,
         stats=stats,
         configured_window=settings.context_window,
@@ -98,7 +135,8 @@ async def _context(service: AgentCore, state: FolderState, args: str, hint: str 
 async def _tools(service: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
     settings = service.settings_for(state)
     toolbox = service.toolbox()
-    advertised = {t.name for t in toolbox.offered(settings.tier, settings.approvals)}
+    rules = PermissionRules.from_config(settings.permissions)
+    advertised = {t.name for t in toolbox.offered(settings.tier, settings.approvals, rules)}
     rows = []
     for tool in toolbox.tools:
         kind = access_kind(tool.kind)
@@ -106,8 +144,11 @@ async def _tools(service: AgentCore, state: FolderState, args: str, hint: str | 
             rows.append(f"{tool.name:<12} never runs (unknown access kind {tool.kind!r})")
             continue
         needed = kind.auto_tier
-        if settings.tier.allows(needed):
-            now = "runs now"
+        by_rule = kind.matcher == "tool" and rules.decide_tool(tool.name) == "allow"
+        if settings.tier.allows(needed) or by_rule:
+            now = "runs now" + (" (a permission rule allows it)" if by_rule else "")
+        elif kind.matcher == "tool" and tool.trusted_read_only:
+            now = "runs now (read-only tool of a trusted server)"
         elif tool.name in advertised:
             now = "asks for approval"
         else:
@@ -239,7 +280,12 @@ async def _compact(service: AgentCore, state: FolderState, args: str, hint: str 
             record_message=lambda message: None,
             record_compaction=lambda r: service.store.append(state.root.uri, session.id, [r]),
             system_prompt=SYSTEM_PROMPT,
-            tools=service.toolbox().definitions(settings.tier, settings.approvals),
+            tools=service.toolbox().definitions(
+                settings.tier,
+                settings.approvals,
+                PermissionRules.from_config(settings.permissions),
+                session.loaded_tools,
+            ),
         )
         compaction = await compact_turn(model, ctx, reason="manual")
     if compaction is None:
@@ -289,6 +335,21 @@ async def _export(service: AgentCore, state: FolderState, args: str, hint: str |
     return operations.export_session(service, session.id)["markdown"], session.id
 
 
+async def _mcp(service: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
+    if args.strip() == "reset-project":
+        folders = service.mcp.forget_project_decisions()
+        if not folders:
+            return "No answers about project MCP files were stored for this workspace.", None
+        return (
+            f"Forgot your answers about the project MCP files of {', '.join(folders)}: the next "
+            "prompt asks again."
+        ), None
+    if args.strip():
+        return "Usage: /mcp, or /mcp reset-project", None
+    await service.mcp.ensure(force=True)
+    return render_status(service.mcp), None
+
+
 def _refuse_while_running(state: FolderState) -> None:
     if state.running is not None or state.lock.locked():
         raise ServiceError("a turn is running in this folder; wait for it or cancel it first")
@@ -308,6 +369,7 @@ _HANDLERS: dict[str, Callable[[AgentCore, FolderState, str, str | None], Awaitab
     "resume": _resume,
     "undo": _undo,
     "export": _export,
+    "mcp": _mcp,
 }
 
 

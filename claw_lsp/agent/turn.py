@@ -14,6 +14,8 @@ from claw_lsp.agent.results import finish_turn
 from claw_lsp.agent.state import FolderState, SessionIndex, SessionState
 from claw_lsp.config import Settings
 from claw_lsp.context.engine import ContextStep, TurnContext
+from claw_lsp.context.mentions import MentionRegistry, render_attachments
+from claw_lsp.context.tokens import resolve_window
 from claw_lsp.context.turn_context import active_dir_for, build_user_message
 from claw_lsp.edits.applier import ChangeApplier
 from claw_lsp.edits.proposals import ProposalStore
@@ -23,12 +25,15 @@ from claw_lsp.foundation.tiers import Tier
 from claw_lsp.llm.base import BackendError
 from claw_lsp.llm.provider import ModelProvider
 from claw_lsp.permissions.paths import Root, Workspace
+from claw_lsp.permissions.rules import PermissionRules
 from claw_lsp.tools.base import ToolContext
 from claw_lsp.tools.catalog import ToolCatalog
 from claw_lsp.tools.orchestrator import Orchestrator
 
 EventsFactory = Callable[[str, int], EventSink]
 EditMode = Literal["apply", "propose"]
+# Share of the context window the @-mention attachments of one prompt may take.
+ATTACHMENT_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class TurnDeps:
     settings_for: Callable[[FolderState], Settings]
     system_prompt: str
     tier_of: Callable[[Root], Tier] = field(default=lambda root: Tier.READ_ONLY)
+    mentions: MentionRegistry = field(default_factory=MentionRegistry)
 
 
 async def run_model_turn(
@@ -85,18 +91,7 @@ async def run_model_turn(
         events=events,
         read_hashes=session.read_hashes,
         tier_of=deps.tier_of,
-    )
-    toolbox = deps.catalog.snapshot()
-    orchestrator = Orchestrator(toolbox, ctx, deps.approver, session.grants)
-    user_message = build_user_message(
-        prompt.text,
-        editor_context=prompt.editor_context,
-        root=state.root,
-        proposal_report=deps.proposals.take_report(session.id),
-        # Instruction files: those not yet in this session's history (issue 4).
-        history=session.messages,
-        active_dir=active_dir_for(deps.workspace, prompt.uri),
-        worked_paths=session.worked_paths(),
+        loaded_tools=session.loaded_tools,
     )
     if session.turns == 1:
         store.set_title(state.root.uri, session.id, prompt.text)
@@ -106,10 +101,39 @@ async def run_model_turn(
             state.root.uri, session.id, [{"type": "message", "turn": turn, "message": message}]
         )
 
-    session.messages.append(user_message)
-    record(user_message)
     error: str | None = None
     try:
+        # Tool sources get ready (MCP servers start, list changes apply) before the one
+        # snapshot of this turn: the tool list never changes within a turn.
+        await deps.catalog.prepare(ctx, deps.approver)
+        toolbox = deps.catalog.snapshot()
+        orchestrator = Orchestrator(toolbox, ctx, deps.approver, session.grants)
+        window = resolve_window(settings.context_window, session.context)
+        attachments = await deps.mentions.expand(
+            prompt.text,
+            budget_chars=int(window.tokens * ATTACHMENT_SHARE * session.context.ratio()),
+        )
+        user_message = build_user_message(
+            prompt.text,
+            editor_context=prompt.editor_context,
+            root=state.root,
+            proposal_report=deps.proposals.take_report(session.id),
+            # Instruction files: those not yet in this session's history (issue 4).
+            history=session.messages,
+            active_dir=active_dir_for(deps.workspace, prompt.uri),
+            worked_paths=session.worked_paths(),
+            attachments=render_attachments(attachments),
+        )
+        session.messages.append(user_message)
+        record(user_message)
+        rules = PermissionRules.from_config(settings.permissions)
+
+        def tool_definitions() -> list[dict[str, Any]]:
+            # Deferred tools the model loaded join from the next request on (mcp_tools).
+            return toolbox.definitions(
+                settings.tier, settings.approvals, rules, session.loaded_tools
+            )
+
         model = await deps.models.get(settings)
         context = ContextStep(
             TurnContext(
@@ -122,7 +146,8 @@ async def run_model_turn(
                 record_compaction=lambda r: store.append(state.root.uri, session.id, [r]),
                 worked_paths=session.worked_paths,
                 system_prompt=deps.system_prompt,
-                tools=toolbox.definitions(settings.tier, settings.approvals),
+                tools=tool_definitions(),
+                refresh_tools=tool_definitions,
             ),
             model,
         )

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from claw_lsp.context.mentions import ATTACHMENTS_BLOCK
 from claw_lsp.context.rules_files import NESTED_RULES_PREAMBLE, RULES_PREAMBLE
 from claw_lsp.context.tokens import ContextStats, WindowInfo, json_chars, resolve_window
 from claw_lsp.foundation.messages import wire_message
@@ -58,15 +59,17 @@ def context_breakdown(
         system = {"role": "system", "content": system_prompt}
         tools_chars = json_chars(list(tools)) if tools else 0
         wire = [wire_message(m) for m in messages]
-    rules = editor = history = 0
+    rules = editor = attached = history = 0
     for message in wire:
         size = json_chars(message)
         content = message.get("content")
         if message.get("role") == "user" and isinstance(content, str):
             in_rules = sum(_encoded(m.group(0).rstrip()) for m in _RULES_BLOCK.finditer(content))
             in_editor = sum(_encoded(m.group(0)) for m in _EDITOR_BLOCK.finditer(content))
+            in_attached = sum(_encoded(m.group(0)) for m in ATTACHMENTS_BLOCK.finditer(content))
             rules, editor = rules + in_rules, editor + in_editor
-            size -= in_rules + in_editor
+            attached += in_attached
+            size -= in_rules + in_editor + in_attached
         history += size
     pending = _encoded(pending_rules) if pending_rules else 0
     rows = [
@@ -75,9 +78,11 @@ def context_breakdown(
         ("rules files", rules),
         ("rules files (next message)", pending),
         ("editor context", editor),
+        ("attachments (@-mentions)", attached),
         ("history", history),
     ]
-    rows = [row for row in rows if row[1] or row[0] != "rules files (next message)"]
+    optional = ("rules files (next message)", "attachments (@-mentions)")
+    rows = [row for row in rows if row[1] or row[0] not in optional]
     window = resolve_window(configured_window, stats)
     return Breakdown(rows, sum(n for _, n in rows), window, stats)
 

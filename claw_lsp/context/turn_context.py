@@ -39,6 +39,7 @@ def build_user_message(
     history: Sequence[Mapping[str, Any]] = (),
     worked_paths: Iterable[Path] = (),
     home: Path | None = None,
+    attachments: str = "",
 ) -> dict[str, Any]:
     parts: list[str] = []
     if include_rules:
@@ -59,6 +60,8 @@ def build_user_message(
         )
     if editor_context:
         parts.append(editor_context)
+    if attachments:  # what the prompt's @-mentions attach (context/mentions.py)
+        parts.append(attachments)
     parts.append(prompt)
     return {"role": "user", "content": "\n\n".join(parts)}
 

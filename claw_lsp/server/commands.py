@@ -242,7 +242,19 @@ async def doctor(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str
     from claw_lsp.agent.doctor import run_doctor
 
     _parse("FolderParams", params)
-    return await run_doctor(ls.settings, ls.models)
+    return await run_doctor(ls.settings, ls.models, _svc(ls).mcp)
+
+
+async def mcp_servers(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
+    """The MCP servers, their state and prompts; `start: true` starts them first (the editors'
+    prompt pickers)."""
+    from claw_lsp.mcp.status import status_payload
+
+    args = _parse("McpServersParams", params)
+    service = _svc(ls)
+    if args.start:
+        await service.mcp.ensure(force=True)
+    return status_payload(service.mcp)
 
 
 _HANDLERS: dict[str, Handler] = {
@@ -262,4 +274,5 @@ _HANDLERS: dict[str, Handler] = {
     p.STATUS: status,
     p.DOCTOR: doctor,
     p.PROPOSALS: proposals,
+    p.MCP_SERVERS: mcp_servers,
 }

@@ -21,6 +21,7 @@ DELETE_SESSION = "claw.deleteSession"
 STATUS = "claw.status"
 DOCTOR = "claw.doctor"
 PROPOSALS = "claw.proposals"
+MCP_SERVERS = "claw.mcpServers"
 
 ALL_COMMANDS = [
     ASK,
@@ -39,6 +40,7 @@ ALL_COMMANDS = [
     STATUS,
     DOCTOR,
     PROPOSALS,
+    MCP_SERVERS,
 ]
 
 EVENT_NOTIFICATION = "claw/event"

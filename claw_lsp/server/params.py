@@ -82,6 +82,10 @@ class ProposalsParams(_Params):
     uri: str | None = None
 
 
+class McpServersParams(_Params):
+    start: bool = False  # start the servers first (a prompt picker wants their prompts)
+
+
 _P = TypeVar("_P", bound="_Params")
 
 
