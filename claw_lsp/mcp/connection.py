@@ -302,7 +302,8 @@ class McpConnection:
             self._fail("the server process exited" + self._stderr_hint())
 
     def _stderr_hint(self) -> str:
-        return f": {self.stderr_tail[-1][:200]}" if self.stderr_tail else ""
+        lines = [" ".join(line.split()) for line in self.stderr_tail if line.strip()]
+        return f" (its last words: {lines[-1][:200]})" if lines else ""
 
     def _fail(self, reason: str) -> None:
         if self.status in ("failed", "stopped"):

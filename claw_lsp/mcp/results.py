@@ -25,34 +25,31 @@ def compact_json(value: Any) -> str:
 
 
 def render_tool_result(result: Mapping[str, Any]) -> RenderedResult:
-    """Text content as the result; structuredContent as compact JSON, unless the text blocks
-    are only its JSON serialisation (the spec's backwards-compatible duplicate)."""
+    """Text content as the result; structuredContent added as compact JSON, unless the text
+    blocks already are its serialisation (the spec's backwards-compatible duplicate)."""
     blocks = list(result.get("content") or [])
     parts = [render_block(block) for block in blocks]
     structured = result.get("structuredContent")
     if structured is not None:
         texts = [b.get("text", "") for b in blocks if b.get("type") == "text"]
-        only_duplicates = len(texts) == len(blocks) and all(
-            _is_serialisation(text, structured) for text in texts
-        )
-        parts = [*([] if only_duplicates else parts), compact_json(structured)]
+        duplicates = bool(texts) and len(texts) == len(blocks)
+        duplicates = duplicates and all(_is_serialisation(text, structured) for text in texts)
+        if not duplicates:
+            parts.append(compact_json(structured))
     text = "\n".join(part for part in parts if part)
     return RenderedResult(text or "(the tool returned no content)", bool(result.get("isError")))
 
 
 def _is_serialisation(text: str, structured: Any) -> bool:
+    # FastMCP wraps a plain return value as {"result": value} and sends the value as text.
+    wrapped = isinstance(structured, Mapping) and list(structured) == ["result"]
+    if wrapped and text == structured["result"]:
+        return True
     try:
         parsed = json.loads(text)
     except ValueError:
         return False
-    if parsed == structured:
-        return True
-    # FastMCP wraps a plain return value as {"result": value} and sends the value as text.
-    return (
-        isinstance(structured, Mapping)
-        and list(structured) == ["result"]
-        and (parsed == structured["result"])
-    )
+    return parsed == structured or (wrapped and parsed == structured["result"])
 
 
 def render_block(block: Mapping[str, Any]) -> str:
