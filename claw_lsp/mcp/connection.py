@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 stderr_log = logging.getLogger("claw_lsp.mcp.stderr")
 T = TypeVar("T")
 STOP_GRACE_S = 10.0
+# Starting may take longer than a request (npx downloads a package, Python imports the SDK):
+# the start's deadline is at least this, whatever mcpTimeout says.
+START_TIMEOUT_S = 60.0
 MAX_PAGES = 100
 _LIST_CHANGED = {
     "notifications/tools/list_changed": "tools",
@@ -82,10 +85,11 @@ class McpConnection:
         started = time.monotonic()
         ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._task = asyncio.create_task(self._own(ready), name=f"mcp:{self.name}")
+        deadline = max(self.timeout, START_TIMEOUT_S)
         try:
-            await asyncio.wait_for(asyncio.shield(ready), self.timeout)
+            await asyncio.wait_for(asyncio.shield(ready), deadline)
         except TimeoutError:
-            self._fail(f"did not start within {self.timeout:g} s (mcpTimeout)")
+            self._fail(f"did not start within {deadline:g} s")
         except asyncio.CancelledError:
             await self.stop()
             raise
@@ -127,7 +131,8 @@ class McpConnection:
                     transport,
                     mode="auto",  # server/discover, else the initialize handshake
                     message_handler=self._on_message,
-                    read_timeout_seconds=self.timeout,
+                    # A backstop: each request has its own mcpTimeout deadline (request()).
+                    read_timeout_seconds=max(self.timeout, START_TIMEOUT_S),
                     client_info=Implementation(name="claw-lsp", version=__version__),
                     cache=None,
                 )
@@ -228,15 +233,16 @@ class McpConnection:
                 f"the MCP server {self.name} is not running{why}; it is restarted on the next turn"
             )
         try:
-            return await call(client)
+            # Cancelling the request (the deadline, or the turn) makes the SDK send
+            # notifications/cancelled for it.
+            return await asyncio.wait_for(call(client), self.timeout)
         except asyncio.CancelledError:
             raise
+        except TimeoutError:
+            raise McpCallError(self._timeout_message()) from None
         except MCPError as exc:
             if exc.code == REQUEST_TIMEOUT:
-                raise McpCallError(
-                    f"the MCP server {self.name} did not answer within {self.timeout:g} s "
-                    "(mcpTimeout); the request was cancelled"
-                ) from None
+                raise McpCallError(self._timeout_message()) from None
             if exc.code == CONNECTION_CLOSED:
                 self._fail("the server closed the connection")
                 raise McpCallError(self._gone_message()) from None
@@ -249,6 +255,12 @@ class McpConnection:
             raise McpCallError(
                 f"the MCP server {self.name} sent a reply claw could not use ({type(exc).__name__})"
             ) from None
+
+    def _timeout_message(self) -> str:
+        return (
+            f"the MCP server {self.name} did not answer within {self.timeout:g} s "
+            "(mcpTimeout); the request was cancelled"
+        )
 
     def _gone_message(self) -> str:
         return (
