@@ -88,10 +88,10 @@ def build(record: Path, big: int) -> MCPServer:
         return [ImageContent(type="image", data=encoded, mime_type="image/png"), "a red dot"]
 
     @server.tool()
-    def show_env(name: str) -> str:
+    def show_env(variable: str) -> str:
         """The value of one of the server's environment variables."""
-        log("call", tool="show_env", arguments={"name": name})
-        return os.environ.get(name, "unset")
+        log("call", tool="show_env", arguments={"variable": variable})
+        return os.environ.get(variable, "unset")
 
     @server.tool()
     async def grow(ctx: Context) -> str:
