@@ -88,6 +88,7 @@ def _mcp_spec(name: str, entry: Mapping[str, Any], where: str, origin: str) -> M
     for key, value in table:  # secrets: masked wherever they could show up
         if any(word in key.upper() for word in _SECRETISH):
             register_secret(value)
+            register_secret(value.split()[-1] if len(value.split()) > 1 else None)  # Bearer x
     if kind == "http":
         return McpServerSpec(transport="http", url=str(url), headers=table, **common)
     args = _strings(entry.get("args", []), f"{where}.args")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from html import escape
 
 MAX_ATTACHMENT_CHARS = 24_000
+MIN_ROOM_CHARS = 200  # less room than this left: the attachment is refused, not a stub
 ATTACHMENTS_BLOCK = re.compile(r"<attachments>\n.*?</attachments>", re.S)
 
 
@@ -60,7 +61,7 @@ class MentionRegistry:
             if attachment is None:
                 continue
             if attachment.error is None:
-                if room <= 0:
+                if room < min(MIN_ROOM_CHARS, len(attachment.text) + 1):
                     attachment = Attachment(
                         attachment.mention,
                         attachment.source,
