@@ -47,6 +47,8 @@ def parse_mcp_servers(raw: Any, *, origin: str) -> tuple[McpServerSpec, ...]:
     """`{NAME: {command, args?, env?, cwd?} | {type: "http", url, headers?}}` plus the optional
     `trusted` and `tools: {allow?, deny?}`; entries with `disabled: true` are skipped. Sorted
     by name, so the tools they add come in a stable order."""
+    if raw == []:
+        return ()
     if not isinstance(raw, Mapping):
         raise ValueError("mcpServers must be a table of NAME = {command, args, env} entries")
     specs = []
@@ -67,7 +69,7 @@ def _mcp_spec(name: str, entry: Mapping[str, Any], where: str, origin: str) -> M
     kind = "http" if kind in ("streamable-http", "streamableHttp") else kind
     if kind not in ("stdio", "http"):
         raise ValueError(f"{where}.type must be stdio or http (streamable HTTP), got {kind!r}")
-    tools = entry.get("tools") or {}
+    tools = entry.get("tools") or {}  # (an empty Lua table arrives as [], falsy too)
     if not isinstance(entry.get("trusted", False), bool) or not isinstance(tools, Mapping):
         raise ValueError(f"{where}: trusted must be true/false, tools a table of allow/deny")
     common: dict[str, Any] = {
@@ -104,6 +106,8 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
 
 
 def _string_table(value: Any, where: str) -> tuple[tuple[str, str], ...]:
+    if value == []:  # an empty Lua table arrives as a JSON array (Neovim)
+        return ()
     if not isinstance(value, Mapping) or any(
         isinstance(v, bool) or not isinstance(v, str | int | float) for v in value.values()
     ):
