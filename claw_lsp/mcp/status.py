@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from claw_lsp.foundation.secrets import redact
 from claw_lsp.mcp.manager import McpManager
 from claw_lsp.mcp.prompts import prompt_commands
 from claw_lsp.mcp.tools import exposed_tools
@@ -20,7 +21,7 @@ def server_rows(manager: McpManager) -> list[dict[str, Any]]:
                 "name": name,
                 "origin": slot.spec.origin,
                 "transport": slot.spec.transport,
-                "target": slot.spec.describe(),
+                "target": redact(slot.spec.describe()),  # args may carry a token
                 "trusted": slot.spec.trusted,
                 "state": slot.state,
                 "tools": len(exposed_tools(slot.spec, listing.tools)) if listing else 0,

@@ -120,3 +120,23 @@ async def test_prompt_as_slash_command_and_in_help_and_mcp_servers(
     assert row["resources"] == 1 and row["prompts"][0]["command"] == "/mcp__fx__review"
     assert row["transport"] == "stdio" and "tests.support.mcp_fixture" in row["target"]
     assert "fx" in status and "9 tools, 1 resources, 1 prompts" in status
+
+
+async def test_doctor_checks_each_configured_server(
+    model: ScriptedModel, workspace: Path, state_dir: Path, tmp_path: Path
+) -> None:
+    record = tmp_path / "calls.jsonl"
+    servers = {"fx": stdio_entry(record), "gone": {"command": str(tmp_path / "missing")}}
+    claw = await start_claw(
+        [workspace], server_env(model.base_url, state_dir), init_options={"mcpServers": servers}
+    )
+    try:
+        report = await claw.command("claw.doctor", {})
+    finally:
+        await claw.client.shutdown_session()
+    assert "MCP servers:" in report["text"]
+    assert "fx: ready in" in report["text"] and "9 tools, 1 resources, 1 prompts" in report["text"]
+    assert "gone: FAILED (command not found" in report["text"]
+    rows = {row["name"]: row for row in report["report"]["mcp"]}
+    assert rows["fx"]["state"] == "ready" and rows["gone"]["state"] == "failed"
+    assert report["ok"] is False  # one configured server does not start

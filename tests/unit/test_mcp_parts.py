@@ -260,6 +260,25 @@ def _server_tools(count: int) -> list[Any]:
     return tools
 
 
+def test_per_server_tool_filters_choose_what_is_offered() -> None:
+    listed = [{"name": n, "inputSchema": {"type": "object"}} for n in ("read", "write", "wipe")]
+    spec = parse_mcp_servers(
+        {"s": {"command": "x", "tools": {"allow": ["w*"], "deny": ["wipe"]}}}, origin="user"
+    )[0]
+
+    async def never(*args: Any) -> Any:
+        raise AssertionError("not called")
+
+    tools, problems = build_server_tools(spec, listed, never)
+    assert [t.name for t in tools] == ["mcp__s__write"] and problems == []
+    broken = [{"name": "bad", "inputSchema": {"type": "object", "properties": {"x": {"type": 7}}}}]
+    tools, problems = build_server_tools(spec, broken, never)
+    assert tools == [] and problems == []  # filtered out before its schema is looked at
+    unfiltered = parse_mcp_servers({"s": {"command": "x"}}, origin="user")[0]
+    tools, problems = build_server_tools(unfiltered, broken, never)
+    assert tools == [] and "invalid input schema" in problems[0]
+
+
 def test_deferral_and_definitions_order() -> None:
     tools = _server_tools(12)
     same, deferred = defer_if_over_budget(tools, 1_000_000)
