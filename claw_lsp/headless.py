@@ -51,6 +51,11 @@ class TerminalApprover:
     def __init__(self, assume_yes: bool) -> None:
         self.assume_yes = assume_yes
 
+    @property
+    def interactive(self) -> bool:
+        """Whether a "deny" may be a person's answer (without a terminal it never is)."""
+        return self.assume_yes or (sys.stdin.isatty() and sys.stderr.isatty())
+
     async def ask(self, request: ApprovalRequest) -> ApprovalAnswer:
         if self.assume_yes:
             return "once"

@@ -73,6 +73,7 @@ class McpManager:
     problems: list[str] = field(default_factory=list)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _notices: list[str] = field(default_factory=list)
+    _denied_this_run: dict[tuple[str, str, str], Any] = field(default_factory=dict)
     _cache_key: Any = None
     _cache: tuple[Tool, ...] = ()
 
@@ -192,7 +193,11 @@ class McpManager:
         if self.workspace.roots:
             store = ProjectApprovals(settings.state_dir / APPROVALS_FILE)
             files = await decide_project_files(
-                self.workspace.roots, store, approver, may_ask=settings.approvals != "deny"
+                self.workspace.roots,
+                store,
+                approver,
+                may_ask=settings.approvals != "deny",
+                session_denials=self._denied_this_run,
             )
         self.project_files = files
         for file in files:
@@ -222,18 +227,19 @@ class McpManager:
                 slot.spec, passthrough=settings.env_passthrough, base_dir=slot.base_dir
             )
         except LaunchError as exc:
-            self._failed(slot, str(exc), was_running=False)
+            slot.connection = None
+            self._failed(slot, str(exc))
             return
         connection = McpConnection(launch, timeout=settings.mcp_timeout)
         slot.connection = connection
-        connection.on_failure = lambda c: self._failed(slot, c.last_error or "", was_running=True)
+        connection.on_failure = lambda c: self._failed(slot, c.last_error or "")
         await connection.start()
         if connection.status == "ready":
             if slot.failures:
                 self._notices.append(f"MCP server {slot.spec.name} is running again.")
             slot.failures, slot.retry_at, slot.last_error, slot.noticed = 0, 0.0, None, None
 
-    def _failed(self, slot: ServerSlot, reason: str, *, was_running: bool) -> None:
+    def _failed(self, slot: ServerSlot, reason: str) -> None:
         connection = slot.connection
         started = connection is not None and connection.start_seconds is not None
         slot.failures += 1

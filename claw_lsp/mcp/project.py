@@ -128,21 +128,31 @@ async def decide_project_files(
     approver: Approver,
     *,
     may_ask: bool,
+    session_denials: dict[tuple[str, str, str], Decision],
 ) -> list[ProjectFile]:
-    """Every project file with its decision, asking for those never decided at this hash."""
+    """Every project file with its decision, asking for those never decided at this hash. A
+    denial by an approver that could not ask anyone (`interactive` False) is kept for this
+    run only, in `session_denials`."""
     decided = []
     for root in roots:
         for file in read_project_files(root):
             if file.error or not file.specs:
                 decided.append(file)
                 continue
-            decision = store.decision(file)
+            decision = store.decision(file) or session_denials.get(_key(file))
             if decision is None and may_ask:
                 answer = await approver.ask(approval_request(file))
                 decision = "approved" if answer in ("once", "session") else "denied"
-                store.record(file, decision)
+                if decision == "approved" or getattr(approver, "interactive", True):
+                    store.record(file, decision)
+                else:  # nobody could be asked (a CLI without a terminal): ask next run
+                    session_denials[_key(file)] = decision
             decided.append(replace(file, decision=decision))
     return decided
+
+
+def _key(file: ProjectFile) -> tuple[str, str, str]:
+    return (str(file.root.real_path), file.relative, file.digest)
 
 
 def approval_request(file: ProjectFile) -> ApprovalRequest:

@@ -431,8 +431,12 @@ def test_project_files_decided_once_per_content(tmp_path: Path) -> None:
     store = ProjectApprovals(tmp_path / "state" / "approvals.json")
     answers = Answers("deny")
 
-    def decide_now(may_ask: bool = True) -> list[Any]:
-        return asyncio.run(decide_project_files([root], store, answers, may_ask=may_ask))
+    denials: dict[Any, Any] = {}
+
+    def decide_now(may_ask: bool = True, approver: Any = answers) -> list[Any]:
+        return asyncio.run(
+            decide_project_files([root], store, approver, may_ask=may_ask, session_denials=denials)
+        )
 
     good, broken = decide_now()
     assert good.decision == "denied" and broken.error and broken.decision is None
@@ -445,6 +449,11 @@ def test_project_files_decided_once_per_content(tmp_path: Path) -> None:
     answers.answers.append("once")
     assert decide_now()[0].decision == "approved" and len(answers.asked) == 2
     assert store.forget(root) and decide_now(may_ask=False)[0].decision is None
+    # Nobody to ask (a CLI without a terminal): denied for this run, not remembered.
+    answers.interactive = False  # type: ignore[attr-defined]
+    answers.answers.append("deny")
+    assert decide_now()[0].decision == "denied" and decide_now()[0].decision == "denied"
+    assert len(answers.asked) == 3 and store.decision(decide_now(may_ask=False)[0]) is None
 
 
 def test_project_file_outside_the_folder_is_refused(tmp_path: Path) -> None:
