@@ -22,6 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -62,40 +63,47 @@ async def startup(root: Path, workspace: Path) -> dict[str, Any]:
 
 
 async def idle_turns(root: Path, workspace: Path, rounds: int) -> dict[str, Any]:
-    """Per-turn wall time with the fixture running (never called) and without MCP."""
-    times: dict[str, list[float]] = {"with": [], "without": []}
+    """Per-turn wall time with the fixture running (never called), the same with its schemas
+    deferred (mcpSchemaBudget 0: only the small mcp_tools tool in the prefix), and without MCP
+    (twice: the control says how much two identical server processes differ here)."""
+    arms = {
+        "with": {"mcpServers": _fixture(root / "idle.jsonl")},
+        "deferred": {"mcpServers": _fixture(root / "idle.jsonl"), "mcpSchemaBudget": 0},
+        "without": {},
+        "control": {},  # a second claw without MCP: how much two identical servers differ
+    }
+    times: dict[str, list[float]] = {label: [] for label in arms}
     prefix: dict[str, int] = {}
-    record = root / "idle.jsonl"
-    async with scripted_model() as with_model, scripted_model() as without_model:
-        with_state, without_state = _dir(root / "idle-with"), _dir(root / "idle-without")
-        async with (
-            running_claw(
-                with_model, workspace, with_state, init_options={"mcpServers": _fixture(record)}
-            ) as with_claw,
-            running_claw(without_model, workspace, without_state) as without_claw,
-        ):
-            for model, claw in ((with_model, with_claw), (without_model, without_claw)):
-                model.add({"text": "warm"})
-                await _timed_turn(claw, "warm up")  # the MCP server starts here
-            pairs = [("with", with_model, with_claw), ("without", without_model, without_claw)]
-            for round_ in range(rounds):
-                # Alternate who goes first: a busy machine then hurts both alike.
-                for label, model, claw in pairs if round_ % 2 == 0 else pairs[::-1]:
-                    model.add(*(read_call(f"mod_{n:02d}.py") for n in range(STEPS)))
-                    model.add({"text": "read them"})
-                    times[label].append(await _timed_turn(claw, f"read round {round_}"))
-            for label, model in (("with", with_model), ("without", without_model)):
-                tools = model.chat_requests()[-1]["tools"]
-                prefix[label] = len(json.dumps(tools, separators=(",", ":")))
-    with_s, without_s = statistics.median(times["with"]), statistics.median(times["without"])
+    async with AsyncExitStack() as stack:
+        running = []
+        for label, options in arms.items():
+            model = await stack.enter_async_context(scripted_model())
+            state = _dir(root / f"idle-{label}")
+            claw = await stack.enter_async_context(
+                running_claw(model, workspace, state, init_options=options)
+            )
+            model.add({"text": "warm"})
+            await _timed_turn(claw, "warm up")  # the MCP server starts here
+            running.append((label, model, claw))
+        for round_ in range(rounds):
+            # Rotate who goes first: a busy machine then hurts every arm alike.
+            shift = round_ % len(running)
+            for label, model, claw in running[shift:] + running[:shift]:
+                model.add(*(read_call(f"mod_{n:02d}.py") for n in range(STEPS)))
+                model.add({"text": "read them"})
+                times[label].append(await _timed_turn(claw, f"read round {round_}"))
+        for label, model, _ in running:
+            tools = model.chat_requests()[-1]["tools"]
+            prefix[label] = len(json.dumps(tools, separators=(",", ":")))
+    median = {label: statistics.median(values) for label, values in times.items()}
     return {
-        "turn_with_s": with_s,
-        "turn_without_s": without_s,
-        "ratio": with_s / without_s,
+        "turn_s": median,
+        "ratio": median["with"] / median["without"],
+        "ratio_deferred": median["deferred"] / median["without"],
+        "ratio_control": median["control"] / median["without"],
         "steps": STEPS + 1,
-        "tools_chars_with": prefix["with"],
-        "tools_chars_without": prefix["without"],
-        "mcp_calls_during_idle_turns": len(recorded(record)),
+        "tools_chars": prefix,
+        "mcp_calls_during_idle_turns": len(recorded(root / "idle.jsonl")),
     }
 
 
@@ -182,12 +190,17 @@ def render(start: dict[str, Any], idle: dict[str, Any], call: dict[str, Any]) ->
             f"| First turn with the server configured (SDK import + start) | "
             f"{start['first_turn_with_s'] * ms:.0f} ms |",
             f"| Turn of {idle['steps']} model calls, no MCP tool used, server running | "
-            f"{idle['turn_with_s'] * ms:.0f} ms |",
-            f"| The same turn, no MCP configured | {idle['turn_without_s'] * ms:.0f} ms |",
-            f"| Ratio (with / without) | {idle['ratio']:.3f} |",
+            f"{idle['turn_s']['with'] * ms:.0f} ms |",
+            f"| The same, the server's schemas deferred (mcpSchemaBudget 0) | "
+            f"{idle['turn_s']['deferred'] * ms:.0f} ms |",
+            f"| The same turn, no MCP configured | {idle['turn_s']['without'] * ms:.0f} ms |",
+            f"| Ratio with / without; deferred / without | {idle['ratio']:.3f}; "
+            f"{idle['ratio_deferred']:.3f} |",
+            f"| Control: a second claw without MCP / the first | {idle['ratio_control']:.3f} |",
             f"| MCP requests during those turns | {idle['mcp_calls_during_idle_turns']} |",
-            f"| Tool definitions per request (with / without MCP) | "
-            f"{idle['tools_chars_with']} / {idle['tools_chars_without']} chars |",
+            f"| Tool definitions per request (with / deferred / without) | "
+            f"{idle['tools_chars']['with']} / {idle['tools_chars']['deferred']} / "
+            f"{idle['tools_chars']['without']} chars |",
             f"| MCP call through claw (toolCall -> toolResult), {call['calls']} calls | "
             f"{call['claw_call_s'] * ms:.1f} ms |",
             f"| The fixture's own handler time | {call['fixture_handler_s'] * ms:.1f} ms |",
