@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -180,7 +181,9 @@ def render(start: dict[str, Any], idle: dict[str, Any], call: dict[str, Any]) ->
         [
             "# MCP benchmark",
             "",
-            f"Machine: {sys.platform}, Python {sys.version.split()[0]}; medians.",
+            f"Machine: {sys.platform}, {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+            f"load average {os.getloadavg()[0]:.1f} at the end; medians. The control row shows "
+            "how far two identical servers differ on this machine.",
             "",
             "| What | Number |",
             "|---|---|",
