@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from contextlib import AsyncExitStack
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,7 @@ async def idle_turns(root: Path, workspace: Path, rounds: int) -> dict[str, Any]
     """Per-turn wall time with the fixture running (never called), the same with its schemas
     deferred (mcpSchemaBudget 0: only the small mcp_tools tool in the prefix), and without MCP
     (twice: the control says how much two identical server processes differ here)."""
-    arms = {
+    arms: dict[str, dict[str, Any]] = {
         "with": {"mcpServers": _fixture(root / "idle.jsonl")},
         "deferred": {"mcpServers": _fixture(root / "idle.jsonl"), "mcpSchemaBudget": 0},
         "without": {},
@@ -116,8 +117,11 @@ async def call_overhead(root: Path, workspace: Path, calls: int) -> dict[str, An
         if method == "claw/event" and params.get("kind") in ("toolCall", "toolResult"):
             seen.setdefault(params["id"], {})[params["kind"]] = time.perf_counter()
 
-    options = {"mcpServers": _fixture(record), "permissions": {"allow": ["mcp__fx__slow"]}}
-    options["maxTurns"] = calls + 5
+    options: dict[str, Any] = {
+        "mcpServers": _fixture(record),
+        "permissions": {"allow": ["mcp__fx__slow"]},
+        "maxTurns": calls + 5,
+    }
     async with scripted_model() as model:
         model.add({"text": "warm"})
         state = _dir(root / "calls-state")
@@ -168,11 +172,15 @@ async def _direct_sdk_calls(record: Path, calls: int) -> list[float]:
         for n in range(calls):
             arguments = {"seconds": 0.02 + n * 1e-4}
             started = time.perf_counter()
-            await connection.request(lambda c, a=arguments: c.call_tool("slow", a))
+            await connection.request(partial(_call_slow, arguments=arguments))
             out.append(time.perf_counter() - started)
     finally:
         await connection.stop()
     return out
+
+
+async def _call_slow(client: Any, arguments: dict[str, Any]) -> Any:
+    return await client.call_tool("slow", arguments)
 
 
 def render(start: dict[str, Any], idle: dict[str, Any], call: dict[str, Any]) -> str:

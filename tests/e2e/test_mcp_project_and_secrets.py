@@ -43,7 +43,7 @@ async def test_project_mcp_json_is_asked_once_ignored_when_denied_asked_again_af
     first_dialog, second_dialog, tool_call = claw.recorder.approvals
     for dialog in (first_dialog, second_dialog):
         assert str(project) in dialog.message and "tests.support.mcp_fixture" in dialog.message
-        assert "proj: " in dialog.message and [a.title for a in dialog.actions] == [
+        assert "proj: " in dialog.message and [a.title for a in dialog.actions or []] == [
             "Allow once",
             "Deny",
         ]
