@@ -9,6 +9,7 @@ and initializationOptions, which the editor client builds from user-level settin
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from claw_lsp.config_mcp import McpServerSpec, parse_mcp_servers
 from claw_lsp.foundation.secrets import register_secret
 from claw_lsp.foundation.tiers import Tier
 
@@ -37,6 +39,7 @@ SECURITY_KEYS = frozenset(
         "shellTimeoutMax",
         # Programs claw starts: a repository must never choose what runs (issue 16).
         "languageServers",
+        "mcpServers",  # each entry is a command line claw-lsp will run
     }
 )
 _SNAKE_TO_CAMEL = {
@@ -59,6 +62,9 @@ _SNAKE_TO_CAMEL = {
     "empty_stream_retry": "emptyStreamRetry",
     "language_servers": "languageServers",
     "diagnostics_wait": "diagnosticsWait",
+    "mcp_servers": "mcpServers",
+    "mcp_timeout": "mcpTimeout",
+    "mcp_schema_budget": "mcpSchemaBudget",
 }
 NO_BACKEND_MESSAGE = (
     "No model backend is configured. Set OPENAI_BASE_URL (and OPENAI_MODEL, OPENAI_API_KEY if "
@@ -98,6 +104,9 @@ class Settings:
     env_passthrough: tuple[str, ...] = ()
     permissions: Mapping[str, Any] = field(default_factory=dict)
     protected_paths: tuple[str, ...] = ()
+    mcp_servers: tuple[McpServerSpec, ...] = ()
+    mcp_timeout: float = 60.0
+    mcp_schema_budget: int = 4000
     debug: bool = False
     backend_source: str = "none"
     # Language servers claw runs itself (issue 16), by name, and how long an edit waits for
@@ -145,10 +154,10 @@ def read_user_config(path: Path | None = None) -> dict[str, Any]:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     except FileNotFoundError:
-        return {}
+        data = {}
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
-    return normalise_keys(data)
+    return _with_user_mcp_json(normalise_keys(data), path.parent / "mcp.json")
 
 
 def options_from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -273,6 +282,15 @@ def _validate(raw: Mapping[str, Any], sources: Mapping[str, str]) -> Settings:
         values["env_passthrough"] = tuple(str(x) for x in _as_list(raw["envPassthrough"]))
     if "protectedPaths" in raw:
         values["protected_paths"] = tuple(str(x) for x in _as_list(raw["protectedPaths"]))
+    if "mcpTimeout" in raw:
+        values["mcp_timeout"] = num("mcpTimeout", float, 1, 3600)
+    if "mcpSchemaBudget" in raw:
+        values["mcp_schema_budget"] = num("mcpSchemaBudget", int, 0, 10_000_000)
+    if "mcpServers" in raw:
+        try:
+            values["mcp_servers"] = parse_mcp_servers(raw["mcpServers"], origin="user")
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     if "permissions" in raw:
         if not isinstance(raw["permissions"], Mapping):
             raise ConfigError("permissions must be a table with allow/ask/deny lists")
@@ -374,3 +392,16 @@ def _string_list(value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) and v for v in value):
         raise ConfigError(f"{where} must be a list of strings")
     return tuple(value)
+
+
+def _with_user_mcp_json(options: dict[str, Any], path: Path) -> dict[str, Any]:
+    """A user-level mcp.json next to config.toml, in Claude Code's `{"mcpServers": {...}}`
+    form, so an existing block can be pasted as it is; config.toml entries win by name."""
+    if not path.is_file():
+        return options
+    try:
+        servers = json.loads(path.read_text(encoding="utf-8"))["mcpServers"]
+        merged = {**servers, **options.get("mcpServers", {})}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f'{path} must be {{"mcpServers": {{...}}}}: {exc}') from None
+    return {**options, "mcpServers": merged}

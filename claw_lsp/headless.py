@@ -51,6 +51,11 @@ class TerminalApprover:
     def __init__(self, assume_yes: bool) -> None:
         self.assume_yes = assume_yes
 
+    @property
+    def interactive(self) -> bool:
+        """Whether a "deny" may be a person's answer (without a terminal it never is)."""
+        return self.assume_yes or (sys.stdin.isatty() and sys.stderr.isatty())
+
     async def ask(self, request: ApprovalRequest) -> ApprovalAnswer:
         if self.assume_yes:
             return "once"
@@ -189,8 +194,9 @@ async def _doctor(service: Any, settings: Any, args: Any) -> int:
     from claw_lsp.agent.doctor import run_doctor
 
     try:
-        result = await run_doctor(settings, service.models)
+        result = await run_doctor(settings, service.models, service.mcp)
     finally:
+        await service.aclose()
         await service.models.close()
     print(json.dumps(result["report"], indent=2) if args.json else result["text"])
     return 0 if result["ok"] else 1
@@ -215,6 +221,7 @@ async def _ask(service: Any, args: Any) -> int:
         print(f"claw-lsp: {exc}", file=sys.stderr)
         return 1
     finally:
+        await service.aclose()  # MCP servers stop with the command
         await service.models.close()
         if service.language is not None:
             await service.language.close()

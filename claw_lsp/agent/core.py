@@ -4,9 +4,9 @@ AgentService (agent/service.py) on top of this; operations and slash commands ta
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from claw_lsp.agent.skills import SkillTools
 from claw_lsp.agent.state import FolderState, SessionIndex, SessionState
@@ -20,6 +20,8 @@ from claw_lsp.foundation.tiers import Tier
 from claw_lsp.llm.provider import ModelProvider
 from claw_lsp.lsp_tools.hub import LanguageHub
 from claw_lsp.lsp_tools.source import LanguageTools
+from claw_lsp.mcp.manager import McpManager
+from claw_lsp.mcp.prompts import McpPromptCommands, resource_readers
 from claw_lsp.permissions.paths import Root, Workspace
 from claw_lsp.permissions.sandbox import probe_sandbox
 from claw_lsp.sessions.store import SessionStore
@@ -27,7 +29,17 @@ from claw_lsp.tools.base import ToolSource
 from claw_lsp.tools.builtin import BuiltinTools
 from claw_lsp.tools.catalog import Toolbox, ToolCatalog
 
-__all__ = ["AgentCore", "FolderState", "ServiceError", "SessionState"]
+__all__ = ["AgentCore", "CommandSource", "FolderState", "ServiceError", "SessionState"]
+
+
+class CommandSource(Protocol):
+    """Slash commands that come and go with their source (MCP prompts): listed in /help and
+    the editors' pickers; `expand` turns one into the prompt of a model turn (None: not
+    this source's command; ValueError: a usage problem, shown to the user)."""
+
+    async def commands(self) -> Sequence[tuple[str, str]]: ...  # (usage, description)
+
+    async def expand(self, name: str, args: str) -> str | None: ...
 
 
 class AgentCore:
@@ -54,10 +66,15 @@ class AgentCore:
         # Language servers (the editor's, or claw-run ones): tools and the edit delta.
         self.language = language
         self.language_tools = LanguageTools(language) if language is not None else None
+        # MCP servers: a tool source (started lazily, on the first turn that could use them),
+        # readers for @server:uri mentions and a source of slash commands (their prompts).
+        self.mcp = McpManager(settings, workspace, approver)
         sources: list[ToolSource] = [BuiltinTools(), SkillTools()]
         if self.language_tools is not None:
             sources.append(self.language_tools)
+        sources.append(self.mcp)
         self.catalog = catalog or ToolCatalog(sources)
+        self.command_sources: list[CommandSource] = [McpPromptCommands(self.mcp)]
         self.proposals = ProposalStore()
         self.index = SessionIndex(workspace, store)
         self.on_status_change: Callable[[FolderState], None] = lambda state: None
@@ -89,6 +106,10 @@ class AgentCore:
     def toolbox(self, state: FolderState) -> Toolbox:
         return self.catalog.snapshot(state.root)
 
+    async def aclose(self) -> None:
+        """Stops what the agent started (MCP servers); the front door calls it on exit."""
+        await self.catalog.aclose()
+
     def turn_deps(self) -> TurnDeps:
         return TurnDeps(
             workspace=self.workspace,
@@ -103,6 +124,7 @@ class AgentCore:
             system_prompt=SYSTEM_PROMPT,
             tier_of=self.tier_of,
             observer=self.language_tools.observer if self.language_tools else lambda: None,
+            resource_readers=lambda: resource_readers(self.mcp),
         )
 
     def status(self, folder: str | None = None) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""`claw-lsp doctor` and `claw.doctor`: what the backend can do, and whether the sandbox works."""
+"""`claw-lsp doctor` and `claw.doctor`: what the backend can do, whether the sandbox works, and
+whether each configured MCP server starts."""
 
 from __future__ import annotations
 
@@ -12,10 +13,25 @@ from claw_lsp.llm.probe import format_report
 from claw_lsp.llm.provider import EMBEDDED_NOTE, ModelProvider
 from claw_lsp.llm.text_mode import choose_tool_mode
 from claw_lsp.llm.toolcalls.detect import TextDialect, describe_line
+from claw_lsp.mcp.manager import McpManager
+from claw_lsp.mcp.status import doctor_report
 from claw_lsp.permissions.sandbox import probe_sandbox
 
 
-async def run_doctor(settings: Settings, models: ModelProvider) -> dict[str, Any]:
+async def run_doctor(
+    settings: Settings, models: ModelProvider, mcp: McpManager | None = None
+) -> dict[str, Any]:
+    result = await _backend_doctor(settings, models)
+    if mcp is not None and (settings.mcp_servers or mcp.slots or mcp.workspace.roots):
+        lines, rows, ok = await doctor_report(mcp)
+        if rows or settings.mcp_servers:
+            result["text"] += "\n" + "\n".join(lines)
+            result["report"]["mcp"] = rows
+            result["ok"] = result["ok"] and ok
+    return result
+
+
+async def _backend_doctor(settings: Settings, models: ModelProvider) -> dict[str, Any]:
     lines = [f"claw-lsp {__version__}"]
     report: dict[str, Any] = {"version": __version__}
     sandbox = probe_sandbox()

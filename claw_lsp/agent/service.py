@@ -14,7 +14,7 @@ from dataclasses import replace
 from claw_lsp.agent.core import AgentCore
 from claw_lsp.agent.custom_commands import CommandExpansion
 from claw_lsp.agent.results import local_result
-from claw_lsp.agent.slash import parse_slash, run_slash
+from claw_lsp.agent.slash import McpExpansion, parse_slash, run_slash
 from claw_lsp.agent.state import FolderState
 from claw_lsp.agent.turn import Prompt, run_model_turn
 from claw_lsp.foundation.errors import ServiceError
@@ -34,17 +34,20 @@ class AgentService(AgentCore):
         slash = parse_slash(prompt.text)
         if slash is not None:
             answer = await run_slash(self, state, *slash, session_hint=prompt.session)
-            if not isinstance(answer, CommandExpansion):
+            if isinstance(answer, McpExpansion):
+                prompt = replace(prompt, text=answer.text)  # an MCP prompt: a model turn
+            elif isinstance(answer, CommandExpansion):
+                # A custom command: its body is the prompt; it may narrow tools, never widen.
+                prompt = replace(
+                    prompt,
+                    text=answer.prompt,
+                    model=answer.model,
+                    allowed_tools=answer.allowed_tools,
+                    notices=(*prompt.notices, f"/{answer.name}: running the command's prompt"),
+                )
+            else:
                 text, session = answer
                 return local_result(text, session)
-            # A custom command: its body is the prompt; it may narrow tools, never widen.
-            prompt = replace(
-                prompt,
-                text=answer.prompt,
-                model=answer.model,
-                allowed_tools=answer.allowed_tools,
-                notices=(*prompt.notices, f"/{answer.name}: running the command's prompt"),
-            )
         return await self._queued_turn(state, prompt, on_start)
 
     async def _queued_turn(

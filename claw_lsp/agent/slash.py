@@ -19,10 +19,18 @@ from claw_lsp.agent.slash_base import Handler, Reply
 from claw_lsp.agent.state import FolderState
 from claw_lsp.context.prompt_files import discover_skills
 from claw_lsp.foundation.errors import ServiceError
+from claw_lsp.mcp.status import render_status
 
 # A command is one word after the slash (namespaced with ':'), then whitespace or the end:
 # "/tmp/x is broken" and "/usr/bin/env" are prompts (paths), not commands.
 _SLASH = re.compile(r"^/([A-Za-z][\w.-]*(?::[A-Za-z][\w.-]*)*)(?:\s+(.*))?$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class McpExpansion:
+    """A command that becomes the prompt of a model turn (an MCP server's prompt)."""
+
+    text: str
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,10 @@ async def _help(core: AgentCore, state: FolderState, args: str, hint: str | None
         rows.append(f"{usage:<{width + 8}} {entry['description']}{where}")
     _, notices = load_commands(state.root.real_path, BUILTINS)
     rows += [f"note: {n}" for n in notices]
+    dynamic = [row for source in core.command_sources for row in await source.commands()]
+    if dynamic:
+        rows.append("\nMCP prompts (sent to the model as your prompt):")
+        rows += [f"{usage}  {description}" for usage, description in dynamic]
     skills = discover_skills(state.root.real_path)
     if skills:
         rows.append("\nSkills (the model loads one with the skill tool when it fits; /skills):")
@@ -61,6 +73,21 @@ async def _skills(core: AgentCore, state: FolderState, args: str, hint: str | No
     return "Skills (loaded by the model with the skill tool when it fits):\n" + "\n".join(
         rows
     ), None
+
+
+async def _mcp(core: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
+    if args.strip() == "reset-project":
+        folders = core.mcp.forget_project_decisions()
+        if not folders:
+            return "No answers about project MCP files were stored for this workspace.", None
+        return (
+            f"Forgot your answers about the project MCP files of {', '.join(folders)}: the next "
+            "prompt asks again."
+        ), None
+    if args.strip():
+        return "Usage: /mcp, or /mcp reset-project", None
+    await core.mcp.ensure(force=True)
+    return render_status(core.mcp), None
 
 
 BUILTINS: dict[str, Builtin] = {
@@ -90,6 +117,7 @@ BUILTINS: dict[str, Builtin] = {
     "undo": Builtin("undo the last turn's edits", slash_session.undo_command),
     "export": Builtin("the session as Markdown", slash_session.export_command),
     "skills": Builtin("the skills the model can load", _skills),
+    "mcp": Builtin("MCP servers: state, tool counts, last error", _mcp, "[reset-project]"),
 }
 HELP = {name: builtin.description for name, builtin in BUILTINS.items()}
 
@@ -104,13 +132,21 @@ def parse_slash(prompt: str) -> tuple[str, str] | None:
 
 async def run_slash(
     core: AgentCore, state: FolderState, name: str, args: str, session_hint: str | None = None
-) -> Reply | CommandExpansion:
-    """A built-in's (text, session id), or a custom command's expansion for a model turn."""
+) -> Reply | CommandExpansion | McpExpansion:
+    """A built-in's (text, session id), or a custom command's or an MCP prompt's expansion
+    into the prompt of a model turn."""
     builtin = BUILTINS.get(name)
     if builtin is None:
         custom = _custom(state, name)
         if custom is not None:
             return expand(custom, args)
+        for source in core.command_sources:
+            try:
+                text = await source.expand(name, args)
+            except ValueError as exc:  # a usage problem: shown to the user
+                return str(exc), None
+            if text is not None:
+                return McpExpansion(text)
         names = " ".join(f"/{e['name']}" for e in command_entries(core, state))
         return f"Unknown command /{name}. Commands: {names} (see /help)", None
     try:
@@ -122,6 +158,24 @@ async def run_slash(
 def _custom(state: FolderState, name: str) -> CustomCommand | None:
     commands, _ = load_commands(state.root.real_path, BUILTINS)
     return next((c for c in commands if c.name.lower() == name), None)
+
+
+async def all_command_entries(core: AgentCore, state: FolderState) -> list[dict[str, Any]]:
+    """command_entries plus the MCP servers' prompts (listing them starts the servers)."""
+    entries = command_entries(core, state)
+    for source in core.command_sources:
+        for usage, description in await source.commands():
+            name, _, hint = usage.lstrip("/").partition(" ")
+            entries.append(
+                {
+                    "name": name,
+                    "description": description,
+                    "argumentHint": hint,
+                    "source": "mcp",
+                    "path": None,
+                }
+            )
+    return entries
 
 
 def command_entries(core: AgentCore, state: FolderState) -> list[dict[str, Any]]:

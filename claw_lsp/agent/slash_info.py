@@ -21,6 +21,7 @@ from claw_lsp.llm.toolcalls.detect import (
     family_from_history,
 )
 from claw_lsp.permissions.access import access_kind
+from claw_lsp.permissions.rules import PermissionRules
 from claw_lsp.permissions.sandbox import probe_sandbox
 
 _MODEL_NAME = re.compile(r"^[\w.:/@+-]{1,200}$")
@@ -36,7 +37,12 @@ async def context_command(
     pending = rules_context(state.root, already_sent=sent_rules_labels(messages))
     breakdown = context_breakdown(
         SYSTEM_PROMPT,
-        service.toolbox(state).definitions(settings.tier, settings.approvals),
+        service.toolbox(state).definitions(
+            settings.tier,
+            settings.approvals,
+            PermissionRules.from_config(settings.permissions),
+            session.loaded_tools if session else (),
+        ),
         messages,
         stats=stats,
         configured_window=settings.context_window,
@@ -58,7 +64,8 @@ async def tools_command(
 ) -> Reply:
     settings = service.settings_for(state)
     toolbox = service.toolbox(state)
-    advertised = {t.name for t in toolbox.offered(settings.tier, settings.approvals)}
+    rules = PermissionRules.from_config(settings.permissions)
+    advertised = {t.name for t in toolbox.offered(settings.tier, settings.approvals, rules)}
     rows = []
     for tool in toolbox.tools:
         kind = access_kind(tool.kind)
@@ -66,8 +73,11 @@ async def tools_command(
             rows.append(f"{tool.name:<12} never runs (unknown access kind {tool.kind!r})")
             continue
         needed = kind.auto_tier
-        if settings.tier.allows(needed):
-            now = "runs now"
+        by_rule = kind.matcher == "tool" and rules.decide_tool(tool.name) == "allow"
+        if settings.tier.allows(needed) or by_rule:
+            now = "runs now" + (" (a permission rule allows it)" if by_rule else "")
+        elif kind.matcher == "tool" and tool.trusted_read_only:
+            now = "runs now (read-only tool of a trusted server)"
         elif tool.name in advertised:
             now = "asks for approval"
         else:

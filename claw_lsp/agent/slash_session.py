@@ -12,6 +12,7 @@ from claw_lsp.agent.state import FolderState
 from claw_lsp.context.engine import TurnContext, compact_turn
 from claw_lsp.context.prompt import SYSTEM_PROMPT
 from claw_lsp.llm.base import BackendError, ChatModel
+from claw_lsp.permissions.rules import PermissionRules
 
 _MODEL_NAME = re.compile(r"^[\w.:/@+-]{1,200}$")
 
@@ -47,7 +48,12 @@ async def compact_command(
             record_message=lambda message: None,
             record_compaction=lambda r: service.store.append(state.root.uri, session.id, [r]),
             system_prompt=SYSTEM_PROMPT,
-            tools=service.toolbox(state).definitions(settings.tier, settings.approvals),
+            tools=service.toolbox(state).definitions(
+                settings.tier,
+                settings.approvals,
+                PermissionRules.from_config(settings.permissions),
+                session.loaded_tools,
+            ),
         )
         compaction = await compact_turn(model, ctx, reason="manual")
     if compaction is None:

@@ -30,6 +30,7 @@ class SessionState:
     edited_paths: set[Path] = field(default_factory=set)
     usage: Usage = field(default_factory=Usage)
     context: ContextStats = field(default_factory=ContextStats)  # token accounting
+    loaded_tools: list[str] = field(default_factory=list)  # deferred tools the model loaded
 
     def worked_paths(self) -> list[Path]:
         """Files this session read or edited: their folders' instruction files apply."""

@@ -30,6 +30,7 @@ from claw_lsp.foundation.tiers import Tier
 from claw_lsp.llm.base import BackendError
 from claw_lsp.llm.provider import ModelProvider
 from claw_lsp.permissions.paths import Root, Workspace
+from claw_lsp.permissions.rules import PermissionRules
 from claw_lsp.tools.base import CallObserver, ToolContext
 from claw_lsp.tools.catalog import ToolCatalog
 from claw_lsp.tools.orchestrator import Orchestrator
@@ -109,28 +110,7 @@ async def run_model_turn(
         read_hashes=session.read_hashes,
         tier_of=deps.tier_of,
         observer=deps.observer(),
-    )
-    toolbox = deps.catalog.snapshot(state.root).only(prompt.allowed_tools)
-    orchestrator = Orchestrator(toolbox, ctx, deps.approver, session.grants)
-    window = resolve_window(settings.context_window, session.context).tokens
-    attached = await expand_mentions(prompt.text, _mention_sources(deps, state, prompt, window))
-    for notice in attached.notices:
-        events.emit("notice", {"message": notice})
-    for attachment in attached.attachments:
-        events.emit(
-            "attachment",
-            {"type": attachment.kind, "name": attachment.name, "chars": len(attachment.body)},
-        )
-    user_message = build_user_message(
-        prompt.text,
-        attachments=attached.render(),
-        editor_context=prompt.editor_context,
-        root=state.root,
-        proposal_report=deps.proposals.take_report(session.id),
-        # Instruction files: those not yet in this session's history (issue 4).
-        history=session.messages,
-        active_dir=active_dir_for(deps.workspace, prompt.uri),
-        worked_paths=session.worked_paths(),
+        loaded_tools=session.loaded_tools,
     )
     if session.turns == 1:
         store.set_title(state.root.uri, session.id, prompt.text)
@@ -140,10 +120,43 @@ async def run_model_turn(
             state.root.uri, session.id, [{"type": "message", "turn": turn, "message": message}]
         )
 
-    session.messages.append(user_message)
-    record(user_message)
     error: str | None = None
     try:
+        # Tool sources get ready (MCP servers start, list changes apply) before the one
+        # snapshot of this turn: the tool list never changes within a turn.
+        await deps.catalog.prepare(ctx, deps.approver)
+        toolbox = deps.catalog.snapshot(state.root).only(prompt.allowed_tools)
+        orchestrator = Orchestrator(toolbox, ctx, deps.approver, session.grants)
+        window = resolve_window(settings.context_window, session.context).tokens
+        attached = await expand_mentions(prompt.text, _mention_sources(deps, state, prompt, window))
+        for notice in attached.notices:
+            events.emit("notice", {"message": notice})
+        for attachment in attached.attachments:
+            events.emit(
+                "attachment",
+                {"type": attachment.kind, "name": attachment.name, "chars": len(attachment.body)},
+            )
+        user_message = build_user_message(
+            prompt.text,
+            attachments=attached.render(),
+            editor_context=prompt.editor_context,
+            root=state.root,
+            proposal_report=deps.proposals.take_report(session.id),
+            # Instruction files: those not yet in this session's history (issue 4).
+            history=session.messages,
+            active_dir=active_dir_for(deps.workspace, prompt.uri),
+            worked_paths=session.worked_paths(),
+        )
+        session.messages.append(user_message)
+        record(user_message)
+        rules = PermissionRules.from_config(settings.permissions)
+
+        def tool_definitions() -> list[dict[str, Any]]:
+            # Deferred tools the model loaded join from the next request on (mcp_tools).
+            return toolbox.definitions(
+                settings.tier, settings.approvals, rules, session.loaded_tools
+            )
+
         model = await deps.models.get(settings)
         context = ContextStep(
             TurnContext(
@@ -156,7 +169,8 @@ async def run_model_turn(
                 record_compaction=lambda r: store.append(state.root.uri, session.id, [r]),
                 worked_paths=session.worked_paths,
                 system_prompt=deps.system_prompt,
-                tools=toolbox.definitions(settings.tier, settings.approvals),
+                tools=tool_definitions(),
+                refresh_tools=tool_definitions,
             ),
             model,
         )

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from claw_lsp.context.mentions import ATTACHMENT_FRAMES
 from claw_lsp.context.rules_files import NESTED_RULES_PREAMBLE, RULES_PREAMBLE
 from claw_lsp.context.tokens import ContextStats, WindowInfo, json_chars, resolve_window
 from claw_lsp.foundation.messages import wire_message
@@ -60,7 +61,7 @@ def context_breakdown(
         system = {"role": "system", "content": system_prompt}
         tools_chars = json_chars(list(tools)) if tools else 0
         wire = [wire_message(m) for m in messages]
-    rules = editor = diagnostics = history = 0
+    rules = editor = diagnostics = attached = history = 0
     for message in wire:
         size = json_chars(message)
         content = message.get("content")
@@ -75,7 +76,9 @@ def context_breakdown(
             )
             rules, editor = rules + in_rules, editor + in_editor - in_diagnostics
             diagnostics += in_diagnostics
-            size -= in_rules + in_editor
+            in_attached = sum(_encoded(m.group(0)) for m in ATTACHMENT_FRAMES.finditer(content))
+            attached += in_attached
+            size -= in_rules + in_editor + in_attached
         history += size
     pending = _encoded(pending_rules) if pending_rules else 0
     rows = [
@@ -85,9 +88,14 @@ def context_breakdown(
         ("rules files (next message)", pending),
         ("editor context", editor),
         ("diagnostics (editor context)", diagnostics),
+        ("attachments (@-mentions)", attached),
         ("history", history),
     ]
-    optional = ("rules files (next message)", "diagnostics (editor context)")
+    optional = (
+        "rules files (next message)",
+        "diagnostics (editor context)",
+        "attachments (@-mentions)",
+    )
     rows = [row for row in rows if row[1] or row[0] not in optional]
     window = resolve_window(configured_window, stats)
     return Breakdown(rows, sum(n for _, n in rows), window, stats)

@@ -68,6 +68,9 @@ class TurnContext:
     worked_paths: Callable[[], Iterable[Path]] = lambda: ()
     system_prompt: str = ""
     tools: list[dict[str, Any]] = field(default_factory=list)
+    # Asked before every request: the tool list can grow within a turn when the model loads a
+    # deferred tool's schema (mcp_tools); everything already sent stays a prefix.
+    refresh_tools: Callable[[], list[dict[str, Any]]] | None = None
 
 
 class ContextStep:
@@ -119,6 +122,8 @@ class ContextStep:
 
     def _build(self) -> ChatRequest:
         ctx = self.ctx
+        if ctx.refresh_tools is not None:
+            ctx.tools = ctx.refresh_tools()
         return self.model.build_request(ctx.system_prompt, ctx.tools, ctx.messages)
 
     def _add_nested_rules(self) -> None:

@@ -26,6 +26,10 @@ _TRAILING = ".,;!?)]}'\""
 _RANGE = re.compile(r"^(?P<path>.+?):(?P<start>\d+)(?:-(?P<end>\d+))?$")
 _CLOSING_TAG = re.compile(r"</\s*attachment", re.IGNORECASE)
 ATTACHED_FRAME = re.compile(r'<attachment kind="([\w-]+)" name="([^"]*)"[^>]*>')
+# A whole frame, for the size breakdown in /context.
+ATTACHMENT_FRAMES = re.compile(
+    r'<attachment kind="[\w-]+" name="[^"]*"[^>]*>\n.*?\n</attachment>', re.S
+)
 MAX_FILE_LINES = 2000
 MAX_LINE_CHARS = 2000
 MAX_ATTACHMENT_CHARS = 60_000
@@ -129,7 +133,8 @@ async def _resolve(name: str, sources: MentionSources) -> Attachment:
         try:
             text = await sources.resources[head](rest)
         except Exception as exc:  # a failing server loses the attachment, not the turn
-            raise _Literal(f"the {head} server could not read it ({type(exc).__name__})") from None
+            reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+            raise _Literal(f"the {head} server could not read it: {reason}") from None
         return Attachment("resource", name, _capped(text), {"server": head})
     return _path_attachment(name, sources)
 

@@ -60,7 +60,7 @@ def build_user_message(
         )
     if editor_context:
         parts.append(editor_context)
-    if attachments:
+    if attachments:  # what the prompt's @-mentions attach (context/mentions.py)
         parts.append(attachments)
     parts.append(prompt)
     return {"role": "user", "content": "\n\n".join(parts)}

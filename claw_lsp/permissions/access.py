@@ -30,6 +30,10 @@ ACCESS_KINDS: dict[str, AccessKind] = {
         AccessKind("read", Tier.READ_ONLY, "read-path", "reads files in the workspace"),
         AccessKind("write", Tier.WRITE, "write-path", "changes files in the workspace"),
         AccessKind("shell", Tier.SHELL, "shell", "runs a shell command"),
+        # An MCP server's tool does whatever its server does: nothing in the call tells us, so
+        # only the unsafe tier runs it unasked; rules naming the tool, or a trusted server's
+        # readOnlyHint, allow it below that (policy.py).
+        AccessKind("mcp", Tier.UNSAFE, "tool", "calls a tool of an MCP server"),
     )
 }
 

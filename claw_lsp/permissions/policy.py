@@ -49,6 +49,9 @@ class CallFacts:
     command: str | None = None
     cwd: str | None = None
     workspace_roots: tuple[str, ...] = ()
+    target: str | None = None  # tool-matcher kinds: what the call reads (`server:uri`)
+    # A trusted MCP server annotated the tool readOnlyHint (the user chose to believe it).
+    trusted_read_only: bool = False
 
 
 def decide(
@@ -81,6 +84,8 @@ def _decide(
     assert kind is not None  # decide() denied unmapped kinds
     if kind.matcher == "shell":
         return _decide_shell(facts, tier, rules, grants, sandboxed)
+    if kind.matcher == "tool":
+        return _decide_tool(facts, tier, rules, grants)
     for rel in facts.relative_paths:
         verdict = rules.decide_path(facts.tool, rel)
         if verdict == "deny":
@@ -106,6 +111,54 @@ def _decide(
     if grants.has("write") or _all_rules(rules, facts, "allow"):
         return Decision("allow", "allowed for this session")
     return Decision("ask", f"changing files needs the write tier (current: {tier.value})", "write")
+
+
+def _decide_tool(
+    facts: CallFacts, tier: Tier, rules: PermissionRules, grants: SessionGrants
+) -> Decision:
+    """Tools the server cannot see into (MCP): rules by tool name, the trusted server's
+    readOnlyHint, a session grant for this tool, else ask."""
+    verdict = rules.decide_tool(facts.tool, facts.target)
+    if verdict == "deny":
+        return Decision("deny", f"a user rule denies {facts.tool}", None, False)
+    if tier == Tier.UNSAFE:
+        return Decision("allow", "unsafe tier")
+    server = (facts.target or "").partition(":")[0]
+    key = f"tool:{facts.tool}:{server}" if server else f"tool:{facts.tool}"
+    if verdict == "ask":
+        return Decision("ask", f"a user rule asks before {facts.tool}", key)
+    if verdict == "allow":
+        return Decision("allow", "allowed by a user rule")
+    if facts.trusted_read_only:
+        return Decision("allow", "a read-only tool of a trusted MCP server")
+    if grants.has(key):
+        return Decision("allow", "allowed for this session")
+    return Decision("ask", "MCP tools ask before every call below the unsafe tier", key)
+
+
+def may_offer(
+    kind_name: str,
+    tool: str,
+    *,
+    tier: Tier,
+    approvals: str,
+    rules: PermissionRules,
+    trusted_read_only: bool = False,
+) -> bool:
+    """Whether a tool is offered to the model at all: only tools a call could ever run. With
+    approvals off that means what runs unasked: by tier, or (tools named by rules) by an allow
+    rule or a trusted server's readOnlyHint; a tool a rule denies is never offered."""
+    kind = access_kind(kind_name)
+    if kind is None:
+        return False
+    verdict = rules.decide_tool(tool) if kind.matcher == "tool" else None
+    if verdict == "deny":
+        return False
+    if approvals != "deny" or tier.allows(kind.auto_tier):
+        return True
+    return kind.matcher == "tool" and (
+        verdict == "allow" or (verdict is None and trusted_read_only)
+    )
 
 
 def _all_rules(rules: PermissionRules, facts: CallFacts, wanted: str) -> bool:

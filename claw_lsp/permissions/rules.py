@@ -1,8 +1,11 @@
 """User permission rules in Claude Code style: `deny` -> `ask` -> `allow`, first match wins.
 
-A rule is `tool` or `tool(pattern)`. Shell patterns are matched per segment of the parsed
-command (see shell_classify), so `a && b` needs a rule for each part. File-tool patterns are
-globs over the workspace-relative path (`**` spans directories).
+A rule is `tool` or `tool(pattern)`. MCP tools are named as the model sees them,
+`mcp__<server>__<tool>`, with globs (`mcp__fs__*`); `mcp__<server>` alone covers every tool of
+that server; `read_mcp_resource(<server>:<uri glob>)` covers resource reads. Shell patterns are
+matched per segment of the parsed command (see shell_classify), so `a && b` needs a rule for
+each part. File-tool patterns are globs over the workspace-relative path (`**` spans
+directories).
 
 Argument-constraining shell rules are advisory, not a security control: the sandbox stays the
 boundary. A glob inside a word constrains only that word, so `shell(curl https://api.example.com/*)`
@@ -35,7 +38,10 @@ _SHELL_ALIASES = frozenset({"shell", "run_shell", "bash"})
 READ_TOOLS = frozenset({"read_file", "grep", "glob", "list_dir"})
 WRITE_TOOLS = frozenset({"write_file", "edit_file", "apply_patch"})
 _GROUPS: dict[str, frozenset[str]] = {"read": READ_TOOLS, "edit": WRITE_TOOLS, "write": WRITE_TOOLS}
-_KNOWN_TOOLS = _SHELL_ALIASES | READ_TOOLS | WRITE_TOOLS | _GROUPS.keys()
+READ_MCP_RESOURCE = "read_mcp_resource"
+_KNOWN_TOOLS = _SHELL_ALIASES | READ_TOOLS | WRITE_TOOLS | _GROUPS.keys() | {READ_MCP_RESOURCE}
+MCP_PREFIX = "mcp__"
+_MCP_RULE = re.compile(r"^\s*(mcp__[A-Za-z0-9_.*?-]+)\s*(\(.*\))?\s*$", re.DOTALL)
 _RULE_SYNTAX = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$", re.DOTALL)
 # Segments of these kinds run code chosen by their arguments; broad rules must not cover them.
 _NEEDS_SPECIFIC_RULE = frozenset({Kind.CODE})
@@ -54,6 +60,14 @@ def parse_rule(text: str) -> Rule:
     """Parses `tool` or `tool(pattern)`; raises ValueError with a message fit for the user."""
     if not isinstance(text, str):
         raise ValueError(f"permission rule must be a string, got {type(text).__name__}")
+    mcp = _MCP_RULE.match(text)
+    if mcp is not None:
+        if mcp.group(2):
+            raise ValueError(
+                f"bad permission rule {text!r}: MCP rules name tools (globs allowed) and take "
+                "no (pattern)"
+            )
+        return Rule(mcp.group(1), None)  # case kept: MCP tool names are case-sensitive
     match = _RULE_SYNTAX.match(text)
     if match is None:
         raise ValueError(f"bad permission rule {text!r}: expected tool or tool(pattern)")
@@ -61,7 +75,10 @@ def parse_rule(text: str) -> Rule:
     tool = name.lower()
     if tool not in _KNOWN_TOOLS:
         known = ", ".join(sorted(_KNOWN_TOOLS))
-        raise ValueError(f"bad permission rule {text!r}: unknown tool {name!r} (known: {known})")
+        raise ValueError(
+            f"bad permission rule {text!r}: unknown tool {name!r} (known: {known}, "
+            "and mcp__<server>__<tool>)"
+        )
     if tool in _SHELL_ALIASES:
         tool = SHELL_TOOL
     if pattern is not None:
@@ -104,6 +121,18 @@ class PermissionRules:
             return "allow"
         return None
 
+    def decide_tool(self, name: str, target: str | None = None) -> Decision | None:
+        """Rules naming a tool (MCP tools; `target` is `server:uri` for a resource read)."""
+        ordered: tuple[tuple[Decision, tuple[Rule, ...]], ...] = (
+            ("deny", self.deny),
+            ("ask", self.ask),
+            ("allow", self.allow),
+        )
+        for decision, rules in ordered:
+            if any(_tool_rule_matches(rule, name, target) for rule in rules):
+                return decision
+        return None
+
     def decide_path(self, tool: str, relative_path: str) -> Decision | None:
         name = tool.lower()
         path = relative_path.replace("\\", "/").lstrip("/")
@@ -120,8 +149,17 @@ class PermissionRules:
         return None
 
 
+def _tool_rule_matches(rule: Rule, name: str, target: str | None) -> bool:
+    if rule.tool.startswith(MCP_PREFIX):
+        pattern = rule.tool if "__" in rule.tool[len(MCP_PREFIX) :] else rule.tool + "__*"
+        return fnmatch.fnmatchcase(name, pattern)
+    if rule.tool != READ_MCP_RESOURCE or name != READ_MCP_RESOURCE:
+        return False
+    return rule.pattern is None or fnmatch.fnmatchcase(target or "", rule.pattern)
+
+
 def _path_rule_matches(rule: Rule, tool: str, path: str) -> bool:
-    if rule.tool == SHELL_TOOL:
+    if rule.tool == SHELL_TOOL or rule.tool.startswith(MCP_PREFIX):
         return False
     tools = _GROUPS.get(rule.tool, frozenset({rule.tool}))
     if tool not in tools:

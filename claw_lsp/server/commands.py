@@ -275,10 +275,10 @@ async def status(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str
 async def commands(ls: ClawServer, params: types.ExecuteCommandParams) -> list[dict[str, Any]]:
     """Every slash command of the folder (built-in, user, workspace), for client pickers."""
     args = _parse("FolderParams", params)
-    from claw_lsp.agent.slash import command_entries
+    from claw_lsp.agent.slash import all_command_entries
 
     service = _svc(ls)
-    return command_entries(service, service.folder(args.folder))
+    return await all_command_entries(service, service.folder(args.folder))
 
 
 async def complete_mentions(
@@ -295,7 +295,19 @@ async def doctor(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str
     from claw_lsp.agent.doctor import run_doctor
 
     _parse("FolderParams", params)
-    return await run_doctor(ls.settings, ls.models)
+    return await run_doctor(ls.settings, ls.models, _svc(ls).mcp)
+
+
+async def mcp_servers(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
+    """The MCP servers, their state and prompts; `start: true` starts them first (the editors'
+    prompt pickers)."""
+    from claw_lsp.mcp.status import status_payload
+
+    args = _parse("McpServersParams", params)
+    service = _svc(ls)
+    if args.start:
+        await service.mcp.ensure(force=True)
+    return status_payload(service.mcp)
 
 
 _HANDLERS: dict[str, Handler] = {
@@ -317,4 +329,5 @@ _HANDLERS: dict[str, Handler] = {
     p.PROPOSALS: proposals,
     p.COMMANDS: commands,
     p.COMPLETE_MENTIONS: complete_mentions,
+    p.MCP_SERVERS: mcp_servers,
 }

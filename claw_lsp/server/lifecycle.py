@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 PARENT_POLL_S = 2.0
+SHUTDOWN_STOP_S = 8.0
 
 
 def register(server: ClawServer) -> None:
@@ -91,12 +92,16 @@ def register(server: ClawServer) -> None:
         ls.editor.dirty.discard(params.text_document.uri)
 
     @server.feature(types.SHUTDOWN)
-    def shutdown(ls: ClawServer, *args: Any) -> None:
+    async def shutdown(ls: ClawServer, *args: Any) -> None:
         ls.on_shutdown()
         if ls.service:
             for state in ls.service.folders.values():
                 if state.running:
                     state.running.cancel()
+            try:  # MCP servers get their orderly stop; `exit` kills whatever is left
+                await asyncio.wait_for(ls.service.aclose(), SHUTDOWN_STOP_S)
+            except Exception:
+                log.warning("stopping the MCP servers at shutdown failed", exc_info=True)
 
     server.protocol.on_exit = lambda code: kill_children()
 

@@ -23,6 +23,7 @@ DOCTOR = "claw.doctor"
 PROPOSALS = "claw.proposals"
 COMMANDS = "claw.commands"
 COMPLETE_MENTIONS = "claw.completeMentions"
+MCP_SERVERS = "claw.mcpServers"
 
 ALL_COMMANDS = [
     ASK,
@@ -43,6 +44,7 @@ ALL_COMMANDS = [
     PROPOSALS,
     COMMANDS,
     COMPLETE_MENTIONS,
+    MCP_SERVERS,
 ]
 
 EVENT_NOTIFICATION = "claw/event"

@@ -88,6 +88,10 @@ class MentionParams(_Params):
     limit: int = Field(default=50, ge=1, le=500)
 
 
+class McpServersParams(_Params):
+    start: bool = False  # start the servers first (a prompt picker wants their prompts)
+
+
 _P = TypeVar("_P", bound="_Params")
 
 

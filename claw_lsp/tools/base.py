@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -22,7 +22,7 @@ from claw_lsp.config import Settings
 from claw_lsp.edits.applier import ChangeApplier
 from claw_lsp.edits.filetext import FileText, read_file_text
 from claw_lsp.foundation.events import EventSink
-from claw_lsp.foundation.ports import Editor
+from claw_lsp.foundation.ports import Approver, Editor
 from claw_lsp.foundation.tiers import Tier
 from claw_lsp.permissions.paths import PathDenied, ResolvedPath, Root, Workspace
 
@@ -48,6 +48,10 @@ class Access:
     command: str | None = None
     cwd: Path | None = None
     subject: str | None = None  # what an approval names when there is no path or command
+    target: str | None = None  # what rules naming the tool match besides its name (server:uri)
+    # The user trusts the tool's server and the server says the tool only reads (MCP
+    # readOnlyHint on a `trusted` server): permission rules by tool name decide the rest.
+    trusted_read_only: bool = False
 
 
 @dataclass
@@ -89,6 +93,9 @@ class ToolContext:
     # folder has the turn's tier.
     tier_of: Callable[[Root], Tier] | None = None
     observer: CallObserver | None = None
+    # Deferred tools whose schemas the model asked for, in the order it asked (the session's
+    # list: the next requests carry these schemas; see catalog.Toolbox.definitions).
+    loaded_tools: list[str] = field(default_factory=list)
 
     def resolve(self, raw: str) -> ResolvedPath:
         try:
@@ -136,6 +143,10 @@ class Tool:
     plan: Callable[[Any, ToolContext], Access | Awaitable[Access]]
     run: Callable[[Any, ToolContext], Awaitable[ToolOutput]]
     source: str = "builtin"
+    trusted_read_only: bool = False  # see Access.trusted_read_only (decides offering)
+    # A deferred tool is callable but its schema is sent only after the model asked for it
+    # (a search tool of its source loads it), to keep big tool sets out of small windows.
+    deferred: bool = False
     # The OpenAI tool definition, built once: it is sent with every request and must stay
     # byte-identical. Callers must not mutate it.
     definition: Mapping[str, Any] = field(init=False, repr=False, compare=False)
@@ -159,6 +170,17 @@ class ToolSource(Protocol):
     name: str
 
     def tools(self, root: Root) -> Sequence[Tool]: ...
+
+
+@runtime_checkable
+class PreparedToolSource(ToolSource, Protocol):
+    """A source with work to do before a turn's snapshot (start servers, apply list changes)
+    and resources to release when the agent stops. `prepare` never raises for a source's own
+    faults: it reports them (ctx.events) and lists fewer tools."""
+
+    async def prepare(self, ctx: ToolContext, approver: Approver) -> None: ...
+
+    async def aclose(self) -> None: ...
 
 
 ArgsT = TypeVar("ArgsT", bound=ToolArgs)

@@ -13,10 +13,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from claw_lsp.foundation.ports import Approver
 from claw_lsp.foundation.tiers import Tier
-from claw_lsp.permissions.access import access_kind
 from claw_lsp.permissions.paths import Root
-from claw_lsp.tools.base import Tool, ToolSource
+from claw_lsp.permissions.policy import may_offer
+from claw_lsp.permissions.rules import PermissionRules
+from claw_lsp.tools.base import PreparedToolSource, Tool, ToolContext, ToolSource
 
 log = logging.getLogger(__name__)
 
@@ -46,21 +48,41 @@ class Toolbox:
     def get(self, name: str) -> Tool | None:
         return self.by_name.get(name)
 
-    def offered(self, tier: Tier, approvals: str) -> list[Tool]:
+    def offered(
+        self, tier: Tier, approvals: str, rules: PermissionRules | None = None
+    ) -> list[Tool]:
         """Only tools the session could ever run: with approvals off, a tool above the tier can
-        never run, so the model never sees it; a tool of an unmapped kind is never offered."""
-        out = []
-        for tool in self.tools:
-            kind = access_kind(tool.kind)
-            if kind is None:
-                continue
-            if approvals == "deny" and not tier.allows(kind.auto_tier):
-                continue
-            out.append(tool)
-        return out
+        never run (unless a rule allows it by name), so the model never sees it; a tool of an
+        unmapped kind, or one a rule denies by name, is never offered (policy.may_offer)."""
+        rules = rules or PermissionRules()
+        return [
+            tool
+            for tool in self.tools
+            if may_offer(
+                tool.kind,
+                tool.name,
+                tier=tier,
+                approvals=approvals,
+                rules=rules,
+                trusted_read_only=tool.trusted_read_only,
+            )
+        ]
 
-    def definitions(self, tier: Tier, approvals: str) -> list[dict[str, Any]]:
-        return [dict(tool.definition) for tool in self.offered(tier, approvals)]
+    def definitions(
+        self,
+        tier: Tier,
+        approvals: str,
+        rules: PermissionRules | None = None,
+        loaded: Sequence[str] = (),
+    ) -> list[dict[str, Any]]:
+        """The offered tools' definitions: the non-deferred ones in catalog order, then the
+        deferred ones the model loaded, in the order it loaded them (so loading one appends
+        to the list and earlier requests' tool lists stay a prefix of the new one)."""
+        offered = self.offered(tier, approvals, rules)
+        out = [dict(tool.definition) for tool in offered if not tool.deferred]
+        deferred = {tool.name: tool for tool in offered if tool.deferred}
+        out += [dict(deferred[name].definition) for name in loaded if name in deferred]
+        return out
 
     def only(self, names: frozenset[str] | None) -> Toolbox:
         """The tools named (a command's `allowed-tools` narrows a turn); None keeps all."""
@@ -81,6 +103,23 @@ class ToolCatalog:
     @property
     def sources(self) -> list[ToolSource]:
         return list(self._sources)
+
+    async def prepare(self, ctx: ToolContext, approver: Approver) -> None:
+        """Before a turn's snapshot: sources that need it get ready (MCP servers start)."""
+        for source in self._sources:
+            if isinstance(source, PreparedToolSource):
+                try:
+                    await source.prepare(ctx, approver)
+                except Exception:  # a broken source loses its tools, never the turn
+                    log.exception("tool source %s failed to prepare", source.name)
+
+    async def aclose(self) -> None:
+        for source in self._sources:
+            if isinstance(source, PreparedToolSource):
+                try:
+                    await source.aclose()
+                except Exception:
+                    log.exception("tool source %s failed to close", source.name)
 
     def snapshot(self, root: Root) -> Toolbox:
         tools: list[Tool] = []

@@ -17,7 +17,6 @@ from typing import Any
 from claw_lsp.foundation.messages import UNPARSED, ToolCall
 from claw_lsp.foundation.ports import ApprovalRequest, Approver
 from claw_lsp.foundation.secrets import redact
-from claw_lsp.foundation.tiers import Tier
 from claw_lsp.llm.arguments import parse_arguments
 from claw_lsp.permissions.paths import is_sensitive_relative
 from claw_lsp.permissions.policy import CallFacts, Decision, SessionGrants, decide, display_safe
@@ -53,11 +52,14 @@ class Orchestrator:
     calls_made: int = 0
 
     async def execute(self, call: ToolCall) -> ToolCallResult:
-        offered = [t.name for t in self.toolbox.offered(self._tier(), self._approvals())]
+        settings = self.ctx.settings()
+        rules = PermissionRules.from_config(settings.permissions)
+        offered = [t.name for t in self.toolbox.offered(settings.tier, settings.approvals, rules)]
         tool = self.toolbox.get(call.name)
         if tool is None or call.name not in offered:
+            shown = [name for name in offered if not self._is_deferred(name)]
             return self._fail(
-                call, None, f"unknown tool {call.name!r}; available: {', '.join(offered)}"
+                call, None, f"unknown tool {call.name!r}; available: {', '.join(shown)}"
             )
         if call.parsed is UNPARSED:  # a call not read from a model reply (subagents, tests)
             call.parsed = parse_arguments(call.arguments)
@@ -184,11 +186,9 @@ class Orchestrator:
         words = re.split(r"[\s'\"<>|;&()=]+", access.command or "")
         return any(is_sensitive_relative(word) for word in words if word)
 
-    def _tier(self) -> Tier:
-        return self.ctx.settings().tier
-
-    def _approvals(self) -> str:
-        return self.ctx.settings().approvals
+    def _is_deferred(self, name: str) -> bool:
+        tool = self.toolbox.get(name)
+        return tool is not None and tool.deferred and name not in self.ctx.loaded_tools
 
     def _decide(self, tool: Tool, access: Access) -> Decision:
         settings = self.ctx.settings()
@@ -214,6 +214,8 @@ class Orchestrator:
             command=access.command,
             cwd=str(access.cwd) if access.cwd else None,
             workspace_roots=tuple(str(r.real_path) for r in self.ctx.workspace.roots),
+            target=access.target,
+            trusted_read_only=access.trusted_read_only,
         )
         return decide(
             facts,

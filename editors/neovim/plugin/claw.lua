@@ -10,7 +10,7 @@ vim.api.nvim_create_user_command('Claw', function(opts)
 end, {
   nargs = '*',
   range = true,
-  desc = 'claw agent: ask, cancel, undo, sessions, new, tier, accept, reject, diff, doctor, open',
+  desc = 'claw agent: ask, cancel, undo, sessions, new, tier, accept, reject, diff, doctor, prompt, mcp, open',
   complete = function(arg_lead, cmdline)
     return require('claw.commands').complete(arg_lead, cmdline)
   end,

@@ -3,6 +3,7 @@ import * as vscode from "vscode";
 import type { ClawClient } from "./client";
 import { API_KEY_SECRET } from "./client";
 import type { AskResult, Conversation, TurnView } from "./pure/conversation";
+import { pickMcpPrompt, showMcpServers } from "./mcp";
 import { TIERS } from "./pure/settings";
 import { ProposalDocuments } from "./proposals";
 import type { ConversationView } from "./view";
@@ -93,6 +94,11 @@ export class ClawCommands {
         const id = await this.pickProposal(target, "Open the diff of which proposal?");
         if (id) await this.proposals.openDiff(id);
       },
+      "claw.ui.mcpPrompt": async () => {
+        const prompt = await pickMcpPrompt(this.client);
+        if (prompt) await this.ask(prompt);
+      },
+      "claw.ui.mcpServers": () => showMcpServers(this.client, this.output),
       "claw.ui.doctor": () => this.doctor(),
       "claw.ui.restart": () => this.client.restart(),
       "claw.ui.showConversation": () => this.view.reveal(),

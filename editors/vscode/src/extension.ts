@@ -88,8 +88,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     ...commands.register(),
     vscode.window.onDidChangeActiveTextEditor(() => showStatus()),
     vscode.workspace.onDidChangeConfiguration((change) => {
-      if (change.affectsConfiguration("claw.server")) void client.restart();
-      else if (change.affectsConfiguration("claw")) client.notifyConfigurationChanged();
+      // A new executable or new MCP servers (command lines) need a new server process.
+      if (change.affectsConfiguration("claw.server") || change.affectsConfiguration("claw.mcpServers")) {
+        void client.restart();
+      } else if (change.affectsConfiguration("claw")) client.notifyConfigurationChanged();
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => client.notifyConfigurationChanged()),
   );

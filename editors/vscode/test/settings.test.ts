@@ -19,6 +19,20 @@ test("security keys come from user settings only, even in a trusted workspace", 
   assert.deepEqual(settings, { tier: "write", approvals: "deny", model: "m-project", editMode: "propose" });
 });
 
+test("mcpServers come from user settings only; an empty object is not sent", () => {
+  const servers = { github: { command: "npx", args: ["-y", "@modelcontextprotocol/server-github"] } };
+  const settings = buildServerSettings(
+    layers({
+      mcpServers: { defaultValue: {}, globalValue: servers, workspaceValue: { evil: { command: "curl" } } },
+      mcpTimeout: { globalValue: 30, workspaceValue: 90 },
+    }),
+    true,
+  );
+  assert.deepEqual(settings, { mcpServers: servers, mcpTimeout: 90 });
+  const unset = buildServerSettings(layers({ mcpServers: { defaultValue: {}, globalValue: {} } }), true);
+  assert.deepEqual(unset, {});
+});
+
 test("an untrusted workspace cannot override anything", () => {
   const settings = buildServerSettings(
     layers({ model: { globalValue: "m-user", workspaceValue: "m-project" }, maxTurns: { workspaceValue: 999 } }),

@@ -52,6 +52,11 @@ M.subcommands = {
     end,
   },
   doctor = { run = function() actions().doctor() end },
+  prompt = {
+    run = function(args) require('claw.mcp').prompt(args) end,
+    complete = function() return require('claw.mcp').complete() end,
+  },
+  mcp = { run = function() require('claw.mcp').servers() end },
   open = { run = function() require('claw.chat').open({ focus = true }) end },
   close = { run = function() require('claw.chat').close() end },
   toggle = { run = function() require('claw.chat').toggle() end },

@@ -15,6 +15,7 @@ M.TIERS = { 'read-only', 'write', 'shell', 'unsafe' }
 ---@field autostart boolean  attach to file buffers automatically (vim.lsp.enable)
 ---@field root_markers string[]  files that mark a workspace folder
 ---@field server table  initializationOptions / settings.claw (baseUrl, model, tier, approvals, ...)
+---@field mcp_servers table?  MCP servers, as in Claude Code: { name = { command, args, env } | { type = 'http', url } }
 ---@field chat claw.ChatConfig
 ---@field save_documents boolean  let the server ask to save buffers it edited (claw/saveDocuments)
 ---@field save_unopened_edits boolean  write agent edits to files that are not open in a window
@@ -77,6 +78,11 @@ function M.lsp_config()
   local init_options = vim.deepcopy(cfg.server)
   -- lsp: claw's language tools ask this editor's language servers (claw/lsp, lsp_bridge.lua).
   init_options.clientCapabilities = { saveDocuments = cfg.save_documents, lsp = true }
+  -- Only in initializationOptions: the server takes MCP servers (command lines it will run)
+  -- from nowhere the workspace can reach. An empty table would encode as a JSON array.
+  if type(cfg.mcp_servers) == 'table' and next(cfg.mcp_servers) ~= nil then
+    init_options.mcpServers = vim.deepcopy(cfg.mcp_servers)
+  end
   -- Lazy requires: nothing below loads until the server actually talks to us.
   local function lazy(name)
     return function(...)

@@ -14,11 +14,32 @@ export interface SettingLayers {
 export type InspectSetting = (key: string) => SettingLayers | undefined;
 
 /** Keys (under `claw.`) that only the user's settings may set. */
-export const USER_ONLY_KEYS = ["baseUrl", "tier", "approvals", "stateDir", "server.path", "server.pythonPath"] as const;
+export const USER_ONLY_KEYS = [
+  "baseUrl",
+  "tier",
+  "approvals",
+  "stateDir",
+  "server.path",
+  "server.pythonPath",
+  // Each MCP server entry is a command line the server will run.
+  "mcpServers",
+] as const;
 /** Keys a trusted workspace may override (per project model, review style, limits). */
-export const WORKSPACE_KEYS = ["model", "editMode", "maxTurns", "requestTimeout"] as const;
+export const WORKSPACE_KEYS = ["model", "editMode", "maxTurns", "requestTimeout", "mcpTimeout", "mcpSchemaBudget"] as const;
 /** Keys sent to the server in `initializationOptions` and `workspace/configuration`. */
-export const SERVER_KEYS = ["baseUrl", "model", "tier", "approvals", "editMode", "maxTurns", "requestTimeout", "stateDir"] as const;
+export const SERVER_KEYS = [
+  "baseUrl",
+  "model",
+  "tier",
+  "approvals",
+  "editMode",
+  "maxTurns",
+  "requestTimeout",
+  "stateDir",
+  "mcpServers",
+  "mcpTimeout",
+  "mcpSchemaBudget",
+] as const;
 
 export const TIERS = ["read-only", "write", "shell", "unsafe"] as const;
 const ENUMS: Record<string, readonly string[]> = {
@@ -29,6 +50,10 @@ const ENUMS: Record<string, readonly string[]> = {
 
 function isUsable(key: string, value: unknown): boolean {
   if (value === undefined || value === null) return false;
+  if (key === "mcpServers") {
+    // The `{NAME: {command, args, env} | {type: "http", url}}` object Claude Code and Cursor use.
+    return typeof value === "object" && !Array.isArray(value) && Object.keys(value).length > 0;
+  }
   if (typeof value === "string" && value.trim() === "") return false;
   if (typeof value === "number" && (!Number.isFinite(value) || value <= 0)) return false;
   const allowed = ENUMS[key];
