@@ -13,10 +13,9 @@ import fnmatch
 import heapq
 import os
 import re
-import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
 
 from pydantic import Field
@@ -29,6 +28,7 @@ from claw_lsp.permissions.paths import (
     is_sensitive_name,
     is_sensitive_relative,
 )
+from claw_lsp.permissions.programs import inside_any, trusted_which
 from claw_lsp.tools.base import Access, ToolArgs, ToolContext, ToolError, ToolOutput, define_tool
 
 MAX_ENTRIES = 500
@@ -40,24 +40,27 @@ RG_TIMEOUT_S = 30.0
 ALWAYS_SKIPPED = ("node_modules", ".git")
 
 
-def rg_binary() -> str:
-    """The rg shipped with the `ripgrep` wheel next to our interpreter, else one on PATH."""
+def rg_binary(untrusted_roots: Sequence[Path] = ()) -> str:
+    """The rg shipped with the `ripgrep` wheel next to our interpreter, else one on PATH; never
+    one from a relative PATH entry or inside a workspace folder (the repository's choice)."""
     beside = Path(sys.executable).parent / "rg"
-    if beside.exists():
+    if beside.exists() and not inside_any(beside, untrusted_roots):
         return str(beside)
-    found = shutil.which("rg")
+    found = trusted_which("rg", untrusted_roots=untrusted_roots)
     if not found:
         raise ToolError("ripgrep (rg) is not installed; reinstall claw-lsp")
     return found
 
 
-async def run_rg(args: list[str], cwd: Path, stdin: bytes | None = None) -> tuple[int, bytes]:
+async def run_rg(
+    args: list[str], cwd: Path, stdin: bytes | None = None, roots: Sequence[Path] = ()
+) -> tuple[int, bytes]:
     """rg's exit code and stdout. The output (megabytes for a common word) is read by a
     thread in one blocking read: through the event loop's pipe it cost 20% more time."""
     # Popen forks here as create_subprocess_exec would; only the reading moves to a thread.
     proc = subprocess.Popen(  # noqa: ASYNC220
         # A user's RIPGREP_CONFIG_PATH must not change what we parse or what we skip.
-        [rg_binary(), "--no-config", *args],
+        [rg_binary(roots), "--no-config", *args],
         cwd=cwd,
         stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -82,6 +85,10 @@ def _collect(proc: subprocess.Popen[bytes], stdin: bytes | None) -> bytes:
         out = proc.stdout.read()
     proc.wait()
     return out
+
+
+def _roots(ctx: ToolContext) -> list[Path]:
+    return [root.real_path for root in ctx.workspace.roots]
 
 
 def _exclusions(*, sensitive: bool = True) -> list[str]:
@@ -179,7 +186,9 @@ async def run_glob(args: GlobArgs, ctx: ToolContext) -> ToolOutput:
         raise ToolError(f"{base.relative} is not a directory")
     # No `--sort path`: it makes rg walk on one thread. Sorting here is cheaper.
     code, out = await run_rg(
-        ["--files", "--hidden", "--glob", args.pattern, *_exclusions()], base.path
+        ["--files", "--hidden", "--glob", args.pattern, *_exclusions()],
+        base.path,
+        roots=_roots(ctx),
     )
     if code not in (0, 1):
         raise ToolError(f"glob failed for pattern {args.pattern!r}")
@@ -240,11 +249,12 @@ async def run_grep(args: GrepArgs, ctx: ToolContext) -> ToolOutput:
     matching += ["-e", args.pattern]
     buffers = _unsaved_buffers(ctx, base, cwd, single)
     rows_format = ["-n", "--with-filename", "--null", "--no-heading", "--color", "never"]
-    disk_search = run_rg([*rows_format, *walk, *matching, "--", target], cwd)
+    roots = _roots(ctx)
+    disk_search = run_rg([*rows_format, *walk, *matching, "--", target], cwd, roots=roots)
     if buffers and not single:
         # Would rg have searched the file at all (ignored, filtered by glob...)? rg knows.
         (code, out), (_, listing) = await asyncio.gather(
-            disk_search, run_rg(["--files", *walk, "--", target], cwd)
+            disk_search, run_rg(["--files", *walk, "--", target], cwd, roots=roots)
         )
         eligible = set(listing.decode("utf-8", "replace").split("\n"))
         buffers = {path: text for path, text in buffers.items() if path in eligible}
@@ -253,7 +263,7 @@ async def run_grep(args: GrepArgs, ctx: ToolContext) -> ToolOutput:
     if code not in (0, 1):
         raise ToolError(f"grep failed: invalid pattern {args.pattern!r}?")
     buffer_rows = {
-        path: await _search_buffer(text, matching, cwd) for path, text in buffers.items()
+        path: await _search_buffer(text, matching, cwd, roots) for path, text in buffers.items()
     }
     root_real = base.root.real_path
     prefix = "" if cwd == root_real else cwd.relative_to(root_real).as_posix() + "/"
@@ -362,12 +372,15 @@ def _unsaved_buffers(
     return found
 
 
-async def _search_buffer(text: str, matching: list[str], cwd: Path) -> list[str]:
+async def _search_buffer(
+    text: str, matching: list[str], cwd: Path, roots: Sequence[Path]
+) -> list[str]:
     """The same rg, the same pattern flags, over the buffer on stdin: `line:text` rows."""
     code, out = await run_rg(
         ["-n", "--no-filename", "--color", "never", *matching, "-"],
         cwd,
         stdin=text.encode("utf-8", "replace"),
+        roots=roots,
     )
     if code not in (0, 1):
         return []

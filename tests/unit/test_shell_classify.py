@@ -220,10 +220,10 @@ ORDINARY = [
     "touch new.txt",
     "cp a.py c.py",
     "mv a.py d.py",
-    "git add a.py",
     "mkdir x && touch x/y",
-    "git status && git add -A",
     "cd src && touch new.py",
+    "cp -r src out",
+    "mkdir -p docs/{api,guide}/img",
 ]
 
 
