@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlparse
 
 from claw_lsp.permissions.git_facts import repo_facts
+from claw_lsp.permissions.programs import distrust
 from claw_lsp.permissions.protected import (
     PROTECTED_DIR_NAMES,
     PROTECTED_FILE_PATTERNS,
@@ -136,7 +137,12 @@ class Workspace:
     extra_protected: tuple[str, ...] = ()
     protected_real_dirs: tuple[Path, ...] = ()  # e.g. the state directory
 
+    def __post_init__(self) -> None:
+        for root in self.roots:
+            distrust(root.real_path)
+
     def add(self, root: Root) -> None:
+        distrust(root.real_path)  # no program the server starts comes from a workspace folder
         self.roots = [r for r in self.roots if r.real_path != root.real_path] + [root]
 
     def remove(self, uri: str) -> None:

@@ -152,7 +152,7 @@ def _decide_shell(
         return Decision("allow", "read-only command, sandboxed")
     if not tier.allows(Tier.SHELL):
         return Decision(
-            "ask", f"running commands needs the shell tier (current: {tier.value})", key
+            "ask", f"running commands needs the shell tier (current: {tier.value}): {reasons}", key
         )
     if ruled == "allow" or verdict.risk == Risk.ORDINARY:
         return Decision("allow", "shell tier, sandboxed")

@@ -9,13 +9,30 @@ dropped from the PATH its commands get.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+_distrusted: set[Path] = set()
+_lock = threading.Lock()
+
+
+def distrust(root: Path) -> None:
+    """Every folder ever opened as a workspace folder (paths.Workspace registers them): no
+    program is taken from inside it, even after the editor closed it."""
+    with _lock:
+        _distrusted.add(Path(os.path.realpath(root)))
+
+
+def distrusted() -> tuple[Path, ...]:
+    with _lock:
+        return tuple(_distrusted)
+
 
 def trusted_path_entries(path_value: str | None, untrusted_roots: Sequence[Path] = ()) -> list[str]:
-    """The absolute PATH entries that are not inside any of `untrusted_roots`."""
-    roots = [Path(os.path.realpath(r)) for r in untrusted_roots]
+    """The absolute PATH entries that are not inside any of `untrusted_roots` or of a folder
+    that was a workspace folder."""
+    roots = [Path(os.path.realpath(r)) for r in (*untrusted_roots, *distrusted())]
     entries: list[str] = []
     for entry in (path_value if path_value is not None else os.defpath).split(os.pathsep):
         if not entry or not os.path.isabs(entry):
@@ -33,6 +50,7 @@ def trusted_which(
     name: str, *, path: str | None = None, untrusted_roots: Sequence[Path] = ()
 ) -> str | None:
     """The absolute path of `name` from a trusted PATH entry (None when there is none)."""
+    untrusted_roots = (*untrusted_roots, *distrusted())
     if os.sep in name:
         return name if _executable(name) and not _inside_any(name, untrusted_roots) else None
     value = path if path is not None else os.environ.get("PATH")
@@ -49,8 +67,9 @@ def child_path(path_value: str | None, untrusted_roots: Sequence[Path] = ()) -> 
     return os.pathsep.join(entries) if entries else "/usr/local/bin:/usr/bin:/bin"
 
 
-def inside_any(path: str | Path, roots: Sequence[Path]) -> bool:
-    return _inside_any(str(path), roots)
+def inside_any(path: str | Path, roots: Sequence[Path] = ()) -> bool:
+    """Inside one of `roots` or a folder that was a workspace folder."""
+    return _inside_any(str(path), (*roots, *distrusted()))
 
 
 def _inside_any(path: str, roots: Sequence[Path]) -> bool:

@@ -149,7 +149,7 @@ def home_reason(path: Path, roots: Iterable[Path], home: Path | None = None) -> 
         return None
     first = path.relative_to(home).parts[0]
     if first.startswith(".") or first == "bin":
-        return f"~/{first} is loaded by your login shell or desktop"
+        return f"~/{first} is protected: your login shell, desktop or tools load it"
     return None
 
 
@@ -162,7 +162,7 @@ def git_dir_shape_reason(path: Path, root: Path) -> str | None:
         if normalise_component(current.name) in _GIT_DIR_ENTRIES and _looks_like_git_dir(
             parent, adding=current.name
         ):
-            return f"{parent.name or parent} is shaped like a git repository directory"
+            return f"{parent.name or parent} is protected: it is shaped like a git repository"
         current = parent
     return None
 

@@ -20,7 +20,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from claw_lsp.permissions.programs import trusted_which
+from claw_lsp.permissions.programs import inside_any, trusted_which
 from claw_lsp.permissions.sandbox_plan import SandboxPlan, placeholder_source
 
 _PROBE_TIMEOUT_S = 10.0
@@ -42,7 +42,8 @@ def probe_sandbox(force: bool = False) -> SandboxStatus:
     """Really runs bwrap once with the same isolation flags real commands get (cached)."""
     global _cached
     with _probe_lock:
-        if _cached is None or force:
+        stale = _cached is not None and _cached.bwrap is not None and inside_any(_cached.bwrap)
+        if _cached is None or force or stale:
             _cached = _probe()
         return _cached
 

@@ -54,6 +54,7 @@ HIDDEN_HOME_ENTRIES = (
     ".vault-token", ".terraform.d/credentials.tfrc.json", ".m2/settings.xml",
 )  # fmt: skip
 HIDDEN_SYSTEM_FILES = ("/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-")
+EXPOSED_SYSTEM = ("/usr", "/etc", "/opt", "/nix", "/snap", "/sys")
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,14 @@ def plan_sandbox(
     hidden = [plan.home / entry for entry in HIDDEN_HOME_ENTRIES]
     hidden += [claw_config_dir(), *(Path(os.path.realpath(d)) for d in hidden_dirs)]
     hidden += [Path(p) for p in HIDDEN_SYSTEM_FILES]
-    plan.hidden = [p for p in dict.fromkeys(hidden) if os.path.lexists(p)]
+    # Hidden again only where a mount makes them visible; under the empty $HOME or the
+    # private /tmp they are not there to begin with.
+    exposed = [*plan.writable, *plan.read_only, *plan.home_binds, *map(Path, EXPOSED_SYSTEM)]
+    plan.hidden = [
+        p
+        for p in dict.fromkeys(hidden)
+        if os.path.lexists(p) and any(within(p, mount) for mount in exposed)
+    ]
     return plan
 
 

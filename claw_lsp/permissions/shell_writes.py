@@ -354,11 +354,11 @@ def check_targets(paths: Sequence[tuple[Path, bool]], scope: PathScope) -> Write
         real = _real(lexical, follows)
         home_root = _root_of(lexical, scope.roots)
         real_root = _root_of(real, scope.roots) if inside_roots(real, scope.roots) else None
-        if real_root is None:
-            check.outside.append(str(lexical))
-            continue
         if home_root is not None and home_root != real_root:
             check.refused.append(f"{lexical.name} leads through a symlink out of its folder")
+            continue
+        if real_root is None:
+            check.outside.append(str(lexical))
             continue
         check.targets.append(real)
         links = _hard_links(real)

@@ -43,11 +43,11 @@ def _llama_servers() -> list[str]:
     return out
 
 
-async def test_editor_ask_on_the_embedded_backend(embedded: None, workspace: Path,
-                                                  state_dir: Path) -> None:
+async def test_editor_ask_on_the_embedded_backend(
+    embedded: None, workspace: Path, state_dir: Path
+) -> None:
     before = set(_llama_servers())
-    claw = await start_claw([workspace], _no_backend_env(state_dir),
-                            init_options={"maxTurns": 3})
+    claw = await start_claw([workspace], _no_backend_env(state_dir), init_options={"maxTurns": 3})
     try:
         status = await claw.command("claw.status")
         assert status["backend"]["embedded"] is True
@@ -59,11 +59,14 @@ async def test_editor_ask_on_the_embedded_backend(embedded: None, workspace: Pat
     assert set(_llama_servers()) <= before, "the embedded server must stop with claw-lsp"
 
 
-def test_cli_ask_on_the_embedded_backend(embedded: None, workspace: Path,
-                                         state_dir: Path) -> None:
+def test_cli_ask_on_the_embedded_backend(embedded: None, workspace: Path, state_dir: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "claw_lsp", "ask", "Say hello.", "--folder", str(workspace)],
-        env=_no_backend_env(state_dir), capture_output=True, text=True, timeout=120,
-        stdin=subprocess.DEVNULL)
+        env=_no_backend_env(state_dir),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip()
