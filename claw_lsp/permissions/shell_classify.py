@@ -28,49 +28,10 @@ from claw_lsp.permissions.shell_programs import (
     classify_program,
     is_outside,
 )
-from claw_lsp.permissions.shell_writes import Writes, check_targets
+from claw_lsp.permissions.shell_targets import Segment, ShellVerdict, writes_segment
+from claw_lsp.permissions.shell_writes import Writes
 
 Protect = Callable[[Path, Path], "str | None"]
-
-
-@dataclass(frozen=True)
-class Segment:
-    """One simple command of a chain or pipeline (nested ones come from $(..), bash -c, eval)."""
-
-    argv: tuple[str, ...]  # words after quote removal; wrappers NOT stripped
-    program: str  # basename of the effective program after unwrapping wrappers
-    text: str  # source text of this segment
-    risk: Risk
-    reasons: tuple[str, ...]
-    effective_argv: tuple[str, ...] = ()  # argv with wrappers (sudo, env, command...) removed
-    kind: Kind = Kind.OTHER
-    has_expansion: bool = False  # $VAR / ${..}: the runtime words are not known
-    nested: bool = False
-    outside_paths: tuple[str, ...] = ()
-    protected: tuple[str, ...] = ()  # why a write target is protected (per-change approval)
-    refused: tuple[str, ...] = ()  # writes that are never allowed below unsafe
-    write_targets: tuple[Path, ...] = ()  # real paths inside the workspace it writes
-    unknown_writes: bool = False  # it may write where the check cannot see
-
-
-@dataclass(frozen=True)
-class ShellVerdict:
-    command: str
-    segments: tuple[Segment, ...]
-    risk: Risk
-    reasons: tuple[str, ...]
-    parsed: bool
-    has_substitution: bool
-    has_redirection: bool
-    outside_paths: tuple[str, ...]
-    protected: tuple[str, ...] = ()
-    refused: tuple[str, ...] = ()
-    write_targets: tuple[Path, ...] = ()
-
-    @property
-    def writes(self) -> bool:
-        """It may change files (so the sandbox must be writable where the tier allows)."""
-        return self.risk != Risk.READ_ONLY or bool(self.write_targets)
 
 
 _MAX_COMMAND_CHARS = 100_000
@@ -136,7 +97,7 @@ def _verdict(
         risk = Risk.APPROVAL
     if ctx.forced_approval:
         risk = Risk.APPROVAL
-    loose = _judge_writes(ctx.loose_writes, ctx.scope)
+    loose = writes_segment(ctx.loose_writes, ctx.scope)
     if loose.outside_paths or loose.protected or loose.refused:
         risk = Risk.APPROVAL
     reasons = list(ctx.reasons)
@@ -157,32 +118,6 @@ def _verdict(
         protected=tuple(dict.fromkeys(protected)),
         refused=tuple(dict.fromkeys(refused)),
         write_targets=tuple(dict.fromkeys(targets)),
-    )
-
-
-def _judge_writes(writes: Writes, scope: PathScope) -> Segment:
-    """The write checks of one segment's targets, as a Segment carrying only their results."""
-    check = check_targets(writes.paths, scope)
-    reasons = []
-    if check.outside:
-        reasons.append("writes outside the workspace")
-    if writes.unknown and not writes.paths:
-        reasons.append(writes.unknown[0])
-    if check.protected or writes.protected:
-        reasons.append("writes a protected path")
-    if check.refused:
-        reasons.append("write refused")
-    return Segment(
-        (),
-        "",
-        "",
-        Risk.APPROVAL if reasons else Risk.READ_ONLY,
-        tuple(reasons),
-        outside_paths=tuple(check.outside),
-        protected=tuple(dict.fromkeys([*writes.protected, *check.protected])),
-        refused=tuple(dict.fromkeys(check.refused)),
-        write_targets=tuple(check.targets),
-        unknown_writes=bool(writes.unknown),
     )
 
 
@@ -320,7 +255,7 @@ def _visit_command(node: Any, source: str, ctx: _Context, nested: bool) -> None:
     has_expansion = any(w.expansion for w in words)
     if not words:
         reasons.append("redirection only" if not has_assignment else "variable assignment")
-        judged = _judge_writes(redirected, ctx.scope)
+        judged = writes_segment(redirected, ctx.scope)
         ctx.segments.append(
             replace(
                 judged,
@@ -347,7 +282,7 @@ def _visit_command(node: Any, source: str, ctx: _Context, nested: bool) -> None:
     if effective and effective[0].expansion:
         reasons.append("dynamic command name")
     verdict.writes.paths += redirected.paths
-    judged = _judge_writes(verdict.writes, ctx.scope)
+    judged = writes_segment(verdict.writes, ctx.scope)
     reasons.extend(judged.reasons)
     if reasons:
         risk = Risk.APPROVAL

@@ -237,9 +237,9 @@ def git_is_read_only(sub: str, rest: Sequence[str]) -> bool:
     if sub == "remote":
         return list(rest) in ([], ["-v"], ["--verbose"]) or first == "get-url"
     if sub == "config":
-        options = {t.split("=", 1)[0] for t in rest if t.startswith("-")}
-        reads = first in ("get", "list") or bool(options & _GIT_CONFIG_READS)
-        return reads and not options & _GIT_CONFIG_WRITES
+        named = {t.split("=", 1)[0] for t in rest if t.startswith("-")}
+        reads = first in ("get", "list") or bool(named & _GIT_CONFIG_READS)
+        return reads and not named & _GIT_CONFIG_WRITES
     if sub == "reflog":
         return first in ("", "show")
     if sub == "worktree":

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from claw_lsp.permissions.protected import tree_has_git_dir
-from claw_lsp.permissions.shell_paths import expand_word, inside_roots
+from claw_lsp.permissions.shell_paths import expand_word
 from claw_lsp.permissions.shell_tables import PathScope, Word
 
 MAX_TARGETS = 4096
@@ -226,7 +226,7 @@ def _tar(program: str, args: Sequence[Word], base: Path, writes: Writes, _: Path
     words = list(args)
     if words and not words[0].text.startswith("-"):  # `tar xzf a.tgz`: bundled old style
         words[0] = Word("-" + words[0].text)
-    options, _ = parse(words, _spec("fCTXbH", "--file", "--directory", "--files-from"))
+    options = parse(words, _spec("fCTXbH", "--file", "--directory", "--files-from"))[0]
     archive = options.get("-f") or options.get("--file")
     into = base / (options.get("-C") or options.get("--directory") or ".")
     if _any(options, "-c", "--create", "-r", "--append", "-u", "--update"):
@@ -310,7 +310,7 @@ def _tree_output(
     program: str, args: Sequence[Word], base: Path, writes: Writes, _: PathScope
 ) -> None:
     """Readers with an output option (sort -o, tree -o): the output file is a write target."""
-    options, _ = parse(args, _spec("o", "--output"))
+    options = parse(args, _spec("o", "--output"))[0]
     for value in (options.get("-o"), options.get("--output")):
         if value:
             writes.add(base / value)
@@ -333,76 +333,3 @@ _HANDLERS = {
     "tree": _tree_output,
 }
 _KNOWN = frozenset(_HANDLERS) | frozenset(_SIMPLE)
-
-
-@dataclass
-class WriteCheck:
-    protected: list[str] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)
-    outside: list[str] = field(default_factory=list)
-    targets: list[Path] = field(default_factory=list)  # real paths inside the workspace
-
-
-def check_targets(paths: Sequence[tuple[Path, bool]], scope: PathScope) -> WriteCheck:
-    """Judges every target: outside, refused (hard links, symlink escapes) or protected."""
-    check = WriteCheck()
-    seen: set[tuple[Path, bool]] = set()
-    for lexical, follows in paths:
-        if (lexical, follows) in seen:
-            continue
-        seen.add((lexical, follows))
-        real = _real(lexical, follows)
-        home_root = _root_of(lexical, scope.roots)
-        real_root = _root_of(real, scope.roots) if inside_roots(real, scope.roots) else None
-        if home_root is not None and home_root != real_root:
-            check.refused.append(f"{lexical.name} leads through a symlink out of its folder")
-            continue
-        if real_root is None:
-            check.outside.append(str(lexical))
-            continue
-        check.targets.append(real)
-        links = _hard_links(real)
-        if follows and links > 1:
-            check.refused.append(f"{real.name} has {links} hard links (the other names may be "
-                                 "outside the workspace)")  # fmt: skip
-        reason = scope.protect(real, real_root) if scope.protect is not None else None
-        if reason:
-            check.protected.append(reason)
-    return check
-
-
-def _real(lexical: Path, follows: bool) -> Path:
-    if follows or not os.path.islink(lexical):
-        return _resolve(lexical)
-    return _resolve(lexical.parent) / lexical.name
-
-
-def _resolve(path: Path) -> Path:
-    """Real path of the deepest existing ancestor with the missing tail appended."""
-    missing: list[str] = []
-    current = path
-    while not os.path.lexists(current) and current.parent != current:
-        missing.append(current.name)
-        current = current.parent
-    real = Path(os.path.realpath(current))
-    for part in reversed(missing):
-        real = real / part
-    return Path(os.path.normpath(real))
-
-
-def _root_of(path: Path, roots: Sequence[Path]) -> Path | None:
-    best: Path | None = None
-    for root in roots:
-        if (path == root or path.is_relative_to(root)) and (
-            best is None or len(root.parts) > len(best.parts)
-        ):
-            best = root
-    return best
-
-
-def _hard_links(path: Path) -> int:
-    try:
-        status = os.stat(path, follow_symlinks=False)
-    except OSError:
-        return 0
-    return status.st_nlink if not os.path.isdir(path) else 0

@@ -102,13 +102,13 @@ def main(argv: list[str]) -> int:
         signal.signal(signum, signal.SIG_IGN)  # the cleanup below must not be interrupted
     kill_tree()
     if os.WIFSIGNALED(status):
-        signum = os.WTERMSIG(status)
+        died_of = os.WTERMSIG(status)
         try:
-            signal.signal(signum, signal.SIG_DFL)
+            signal.signal(died_of, signal.SIG_DFL)
         except (OSError, ValueError):
             pass  # SIGKILL and SIGSTOP are already the default
-        os.kill(os.getpid(), signum)  # report the same death to our parent
-        return 128 + signum
+        os.kill(os.getpid(), died_of)  # report the same death to our parent
+        return 128 + died_of
     return os.waitstatus_to_exitcode(status)
 
 

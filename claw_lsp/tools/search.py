@@ -13,8 +13,6 @@ import fnmatch
 import heapq
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
 
@@ -28,63 +26,17 @@ from claw_lsp.permissions.paths import (
     is_sensitive_name,
     is_sensitive_relative,
 )
-from claw_lsp.permissions.programs import inside_any, trusted_which
 from claw_lsp.tools.base import Access, ToolArgs, ToolContext, ToolError, ToolOutput, define_tool
+from claw_lsp.tools.ripgrep import rg_binary, run_rg
+
+__all__ = ["rg_binary", "run_rg"]  # bench/ and tests use them from here
 
 MAX_ENTRIES = 500
 MAX_GLOB_RESULTS = 500
 MAX_MATCHES = 100
 MAX_MATCH_LINE_CHARS = 300
 MAX_SEARCHED_FILE_BYTES = 20_000_000
-RG_TIMEOUT_S = 30.0
 ALWAYS_SKIPPED = ("node_modules", ".git")
-
-
-def rg_binary(untrusted_roots: Sequence[Path] = ()) -> str:
-    """The rg shipped with the `ripgrep` wheel next to our interpreter, else one on PATH; never
-    one from a relative PATH entry or inside a workspace folder (the repository's choice)."""
-    beside = Path(sys.executable).parent / "rg"
-    if beside.exists() and not inside_any(beside, untrusted_roots):
-        return str(beside)
-    found = trusted_which("rg", untrusted_roots=untrusted_roots)
-    if not found:
-        raise ToolError("ripgrep (rg) is not installed; reinstall claw-lsp")
-    return found
-
-
-async def run_rg(
-    args: list[str], cwd: Path, stdin: bytes | None = None, roots: Sequence[Path] = ()
-) -> tuple[int, bytes]:
-    """rg's exit code and stdout. The output (megabytes for a common word) is read by a
-    thread in one blocking read: through the event loop's pipe it cost 20% more time."""
-    # Popen forks here as create_subprocess_exec would; only the reading moves to a thread.
-    proc = subprocess.Popen(  # noqa: ASYNC220
-        # A user's RIPGREP_CONFIG_PATH must not change what we parse or what we skip.
-        [rg_binary(roots), "--no-config", *args],
-        cwd=cwd,
-        stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        async with asyncio.timeout(RG_TIMEOUT_S):
-            out = await asyncio.to_thread(_collect, proc, stdin)
-    except (TimeoutError, asyncio.CancelledError):
-        proc.kill()  # also ends the thread's read
-        proc.wait()
-        raise
-    return proc.returncode or 0, out
-
-
-def _collect(proc: subprocess.Popen[bytes], stdin: bytes | None) -> bytes:
-    if stdin is not None:
-        return proc.communicate(stdin)[0]  # writes and reads together: no pipe deadlock
-    assert proc.stdout is not None
-    with proc.stdout:
-        out = proc.stdout.read()
-    proc.wait()
-    return out
 
 
 def _roots(ctx: ToolContext) -> list[Path]:

@@ -149,7 +149,8 @@ def _plan(command: str, ctx: ToolContext, path_value: str) -> SandboxPlan:
     settings = ctx.settings()
     sweep_ledgers(settings.state_dir)
     may_write = settings.tier.allows(Tier.WRITE) and classify_for(command, ctx).writes
-    writable, read_only = [], []
+    writable: list[Path] = []
+    read_only: list[Path] = []
     for root in ctx.workspace.roots:
         allowed = may_write and ctx.folder_tier(root).allows(Tier.WRITE)
         (writable if allowed else read_only).append(root.real_path)
