@@ -198,7 +198,12 @@ class Workspace:
     def resolve_uri(self, uri: str) -> ResolvedPath:
         return self.resolve(str(uri_to_path(uri)))
 
-    def protected_reason(self, target: ResolvedPath, extra: Sequence[str] = ()) -> str | None:
+    def protected_reason(
+        self,
+        target: ResolvedPath,
+        extra: Sequence[str] = (),
+        cache: dict[Path, tuple[Path, ...]] | None = None,
+    ) -> str | None:
         """Why `target` needs a per-change approval below unsafe (None: it does not). `extra`
         is the user's own list (user-level settings, never the workspace's)."""
         return protected_path_reason(
@@ -207,6 +212,7 @@ class Workspace:
             [r.real_path for r in self.roots],
             extra_globs=(*self.extra_protected, *extra),
             extra_dirs=self.protected_real_dirs,
+            cache=cache,
         )
 
     def sensitive(self, target: ResolvedPath) -> bool:
@@ -220,17 +226,23 @@ def protected_path_reason(
     *,
     extra_globs: Sequence[str] = (),
     extra_dirs: Sequence[Path] = (),
+    cache: dict[Path, tuple[Path, ...]] | None = None,
 ) -> str | None:
     """The one protected-path rule (protected.py) for a real path inside the folder `root`:
     protected names, the directories the repository's git uses (a `.git` file's target, the
     common dir, core.hooksPath), directories shaped like a git repository, the home folder's
-    dotfiles when it is open as a workspace folder, and claw-lsp's own directories."""
+    dotfiles when it is open as a workspace folder, and claw-lsp's own directories. `cache`
+    keeps the per-folder directories for the many targets of one shell command."""
     relative = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
     reason = static_reason(relative, extra_globs)
     if reason:
         return reason
-    guarded = (*extra_dirs, claw_config_dir(), *gitdir_targets(root))
-    guarded += repo_facts(root, roots).protected_dirs
+    guarded = cache.get(root) if cache is not None else None
+    if guarded is None:
+        guarded = (*extra_dirs, claw_config_dir(), *gitdir_targets(root))
+        guarded += repo_facts(root, roots).protected_dirs
+        if cache is not None:
+            cache[root] = guarded
     for directory in guarded:
         if within(path, directory):
             return f"{relative} is inside a protected directory"

@@ -74,8 +74,10 @@ def classify(
     if protect is None:
         from claw_lsp.permissions.paths import protected_path_reason
 
+        guards: dict[Path, tuple[Path, ...]] = {}
+
         def protect(path: Path, root: Path) -> str | None:
-            return protected_path_reason(path, root, roots)
+            return protected_path_reason(path, root, roots, cache=guards)
 
     ctx = _Context(source=command, scope=PathScope(roots, cwds, protect))
     if not command.strip():

@@ -15,7 +15,7 @@ from claw_lsp.permissions.shell_tables import PathScope, Word
 GLOB_CHARS = re.compile(r"[*?\[]")
 BRACE_EXPANSION = re.compile(r"\{[^{}]*(,|\.\.)[^{}]*\}")
 MAX_EXPANSIONS = 256
-MAX_WALKED_ENTRIES = 20_000
+MAX_WALKED_ENTRIES = 5_000  # the check runs before the command: bounded, then it asks
 MAX_FILE_LIST_BYTES = 1 << 20
 _SEQUENCE = re.compile(r"^(-?\d+|[A-Za-z])\.\.(-?\d+|[A-Za-z])(?:\.\.(-?\d+))?$")
 

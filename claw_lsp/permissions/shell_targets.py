@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from claw_lsp.permissions.shell_paths import inside_roots
 from claw_lsp.permissions.shell_tables import Kind, PathScope, Risk
 from claw_lsp.permissions.shell_writes import Writes
 
@@ -34,7 +33,7 @@ def check_targets(paths: Sequence[tuple[Path, bool]], scope: PathScope) -> Write
         seen.add((lexical, follows))
         real = _real(lexical, follows)
         home_root = _root_of(lexical, scope.roots)
-        real_root = _root_of(real, scope.roots) if inside_roots(real, scope.roots) else None
+        real_root = _root_of(real, scope.roots)  # `real` is resolved already: compare as is
         if home_root is not None and home_root != real_root:
             check.refused.append(f"{lexical.name} leads through a symlink out of its folder")
             continue

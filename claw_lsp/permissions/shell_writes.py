@@ -152,6 +152,10 @@ def _copy_like(
         writes.unknown.append(f"{program} without a destination")
         return
     into = True if target_dir else False if _any(options, "-T", "--no-target-directory") else None
+    # ln -n treats a symlink to a directory as the file to replace, not as a directory.
+    no_dereference = program == "ln" and _any(options, "-n", "--no-dereference")
+    if no_dereference and into is None and len(sources) == 1:
+        into = False if os.path.islink(base / destination) else None
     follows = program == "cp" and "--remove-destination" not in options
     for dest in (base / d for d in expand_word(destination, base)):
         expanded = [s for word in sources for s in expand_word(word, base)]

@@ -67,10 +67,13 @@ def plan_shell(args: ShellArgs, ctx: ToolContext) -> Access:
 def classify_for(command: str, ctx: ToolContext) -> ShellVerdict:
     """The shell check with the full protected-path rule (the user's own globs included)."""
     extra = ctx.settings().protected_paths
+    guards: dict[Path, tuple[Path, ...]] = {}
 
     def protect(path: Path, root_path: Path) -> str | None:
         target = _resolved(ctx, path)
-        return ctx.workspace.protected_reason(target, extra) if target is not None else None
+        if target is None:
+            return None
+        return ctx.workspace.protected_reason(target, extra, cache=guards)
 
     return classify(
         command,
