@@ -191,3 +191,49 @@ async def test_rule1_the_sandbox_keeps_missing_and_existing_protected_paths_unwr
     result = await harness.call("shell", {"command": "/usr/bin/python3 plant.py"}, "once")
     assert "sandboxed" in result.content and "WROTE" not in result.content, result.content
     assert changed(before, snapshot(root)) == set(), "placeholders or writes were left behind"
+
+
+@needs_bwrap
+@pytest.mark.parametrize(
+    ("layout", "target"),
+    [
+        ("gitdir", ".bare/config"),
+        ("gitdir", ".bare/hooks/post-checkout"),
+        ("hookspath", "team-hooks/pre-commit"),
+        ("hookspath-missing", "team-hooks/pre-commit"),
+        ("bare-shape", "mirror/config"),
+        ("hardlink", "vendor/b.js"),
+    ],
+)
+async def test_rule1_the_sandbox_protects_the_git_directories_the_repository_uses(
+    layout: str, target: str, tmp_path: Path
+) -> None:
+    root = tmp_path / "ws"
+    root.mkdir()
+    if layout == "gitdir":
+        _git("init", "-q", "--bare", ".bare", cwd=root)
+        (root / ".git").write_text("gitdir: ./.bare\n")
+    elif layout.startswith("hookspath"):
+        _git("init", "-q", cwd=root)
+        _git("config", "core.hooksPath", "team-hooks", cwd=root)
+        if layout == "hookspath":
+            (root / "team-hooks").mkdir()
+    elif layout == "bare-shape":
+        _git("init", "-q", "--bare", "mirror", cwd=root)
+    else:
+        store = tmp_path / "store"
+        store.mkdir()
+        (store / "b.js").write_text("original\n")
+        (root / "vendor").mkdir()
+        os.link(store / "b.js", root / "vendor" / "b.js")
+    before = snapshot(root)
+    harness = Harness([root], state_dir=tmp_path / "state", tier=Tier.SHELL)
+    code = (
+        f"import os; os.makedirs(os.path.dirname({target!r}), exist_ok=True);"
+        f" open({target!r}, 'a').write('evil')"
+    )
+    result = await harness.call(
+        "shell", {"command": f"/usr/bin/python3 -c {shlex.quote(code)}"}, "once"
+    )
+    assert "sandboxed" in result.content and "Error" in result.content, result.content
+    assert changed(before, snapshot(root)) == set()
