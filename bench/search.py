@@ -154,7 +154,7 @@ def _orchestrator(root: Path, state_dir: Path) -> Orchestrator:
         events=events,
     )
     return Orchestrator(
-        ToolCatalog([BuiltinTools()]).snapshot(), ctx, DenyingApprover(), SessionGrants()
+        ToolCatalog([BuiltinTools()]).snapshot(ctx.root), ctx, DenyingApprover(), SessionGrants()
     )
 
 

@@ -95,6 +95,12 @@ class TerminalEvents:
         elif kind == "toolResult":
             mark = "✓" if payload.get("ok") else "✗"
             print(f"  {mark} {payload.get('summary')}", file=sys.stderr)
+        elif kind == "attachment":
+            print(
+                f"\n• attached @{payload.get('name')} ({payload.get('type')}, "
+                f"{payload.get('chars')} chars)",
+                file=sys.stderr,
+            )
         elif kind in ("notice", "error"):
             print(f"[claw] {payload.get('message')}", file=sys.stderr)
         elif kind == "proposal":
@@ -180,8 +186,8 @@ async def _doctor(service: Any, settings: Any, args: Any) -> int:
 
 
 async def _ask(service: Any, args: Any) -> int:
-    from claw_lsp.agent.state import ServiceError
     from claw_lsp.agent.turn import Prompt
+    from claw_lsp.foundation.errors import ServiceError
 
     if not args.prompt.strip():
         print("claw-lsp: the prompt is empty", file=sys.stderr)

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${CLAW_VENV:-.venv}"
-PROMPT="${1:-In one sentence: what is in README.md?}"
+PROMPT="${1:-What is this project, according to @README.md?}"
 [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
 pip_quiet() {  # pip's output only when it fails
   local log; log=$(mktemp)

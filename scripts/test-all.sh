@@ -33,6 +33,8 @@ bash scripts/install-vscode-test-deps.sh
 echo "test-all: installs done in $((SECONDS - start)) s"
 
 "$VENV/bin/ruff" check .
+"$VENV/bin/lint-imports" --no-logo >/dev/null || "$VENV/bin/lint-imports" --no-logo
+"$VENV/bin/mypy"
 "$VENV/bin/ruff" format --check claw_lsp tests/e2e tests/support >/dev/null || {
   echo "test-all: ruff format would change files (run: $VENV/bin/ruff format claw_lsp tests)"; }
 "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"

@@ -8,11 +8,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from claw_lsp.agent.state import FolderState, ServiceError, SessionIndex, SessionState
+from claw_lsp.agent.skills import SkillTools
+from claw_lsp.agent.state import FolderState, SessionIndex, SessionState
 from claw_lsp.agent.turn import EventsFactory, TurnDeps
 from claw_lsp.config import Settings
 from claw_lsp.context.prompt import SYSTEM_PROMPT
 from claw_lsp.edits.proposals import ProposalStore
+from claw_lsp.foundation.errors import ServiceError
 from claw_lsp.foundation.ports import Approver, Editor
 from claw_lsp.foundation.tiers import Tier
 from claw_lsp.llm.provider import ModelProvider
@@ -45,7 +47,7 @@ class AgentCore:
         self.events = events
         self.store = store
         self.models = models
-        self.catalog = catalog or ToolCatalog([BuiltinTools()])
+        self.catalog = catalog or ToolCatalog([BuiltinTools(), SkillTools()])
         self.proposals = ProposalStore()
         self.index = SessionIndex(workspace, store)
         self.on_status_change: Callable[[FolderState], None] = lambda state: None
@@ -74,8 +76,8 @@ class AgentCore:
         """The tier of the folder a change lands in (each folder keeps its own)."""
         return self.settings_for(self.index.state_for(root)).tier
 
-    def toolbox(self) -> Toolbox:
-        return self.catalog.snapshot()
+    def toolbox(self, state: FolderState) -> Toolbox:
+        return self.catalog.snapshot(state.root)
 
     def turn_deps(self) -> TurnDeps:
         return TurnDeps(

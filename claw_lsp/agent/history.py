@@ -47,3 +47,16 @@ def _closing(call_ids: list[str], note: str) -> list[dict[str, Any]]:
         {"role": "tool", "tool_call_id": cid, "content": f"Error: not run ({note})"}
         for cid in call_ids
     ]
+
+
+def final_answers(records: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The answer each turn of a session ended with: its last assistant text without calls."""
+    answers: dict[int, str] = {}
+    for record in records:
+        message = record.get("message") if record.get("type") == "message" else None
+        if not isinstance(message, Mapping) or message.get("role") != "assistant":
+            continue
+        content = message.get("content")
+        if isinstance(content, str) and content.strip() and not message.get("tool_calls"):
+            answers[int(record.get("turn") or 0)] = content.strip()
+    return [answers[turn] for turn in sorted(answers)]

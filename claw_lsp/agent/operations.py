@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from claw_lsp.agent.core import AgentCore
-from claw_lsp.agent.state import ServiceError
 from claw_lsp.edits.journal import text_hash
+from claw_lsp.foundation.errors import ServiceError
 from claw_lsp.foundation.ports import FileChange
 from claw_lsp.permissions.paths import PathDenied
 from claw_lsp.sessions.export import export_markdown
@@ -38,7 +38,7 @@ async def undo_turn(
     state, session = service.find_session(session_id)
     turn = turn or session.journal.last_turn_with_edits()
     journal = session.journal.turns.get(turn) if turn else None
-    if journal is None or not journal.entries:
+    if turn is None or journal is None or not journal.entries:
         raise ServiceError("nothing to undo: that turn made no edits in this server's lifetime")
     changes: list[FileChange] = []
     conflicts: list[str] = []

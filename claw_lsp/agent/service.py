@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 
 from claw_lsp.agent.core import AgentCore
+from claw_lsp.agent.custom_commands import CommandExpansion
 from claw_lsp.agent.results import local_result
 from claw_lsp.agent.slash import parse_slash, run_slash
-from claw_lsp.agent.state import FolderState, ServiceError
+from claw_lsp.agent.state import FolderState
 from claw_lsp.agent.turn import Prompt, run_model_turn
+from claw_lsp.foundation.errors import ServiceError
 from claw_lsp.foundation.tiers import Tier
 
 __all__ = ["AgentService", "Prompt", "ServiceError"]
@@ -30,8 +33,18 @@ class AgentService(AgentCore):
         state = self.folder(prompt.folder, prompt.uri)
         slash = parse_slash(prompt.text)
         if slash is not None:
-            text, session = await run_slash(self, state, *slash, session_hint=prompt.session)
-            return local_result(text, session)
+            answer = await run_slash(self, state, *slash, session_hint=prompt.session)
+            if not isinstance(answer, CommandExpansion):
+                text, session = answer
+                return local_result(text, session)
+            # A custom command: its body is the prompt; it may narrow tools, never widen.
+            prompt = replace(
+                prompt,
+                text=answer.prompt,
+                model=answer.model,
+                allowed_tools=answer.allowed_tools,
+                notices=(*prompt.notices, f"/{answer.name}: running the command's prompt"),
+            )
         return await self._queued_turn(state, prompt, on_start)
 
     async def _queued_turn(

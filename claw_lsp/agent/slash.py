@@ -1,46 +1,97 @@
-"""Slash commands: handled locally, in `claw.ask` and the CLI. None of them sends the prompt
-to the model; only /compact asks the model for a summary (and falls back to a local digest
-when the backend cannot give one)."""
+"""Slash commands: `/name args` in `claw.ask`, the CLI and ACP prompts.
+
+Built-in commands are handled locally: none sends the prompt to the model (only /compact asks
+the model for a summary, with a local digest when it cannot). Custom commands from Markdown
+files (agent/custom_commands.py) expand into the prompt of a model turn. A built-in name always
+wins over a file of the same name.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
-from claw_lsp.agent import operations
+from claw_lsp.agent import slash_info, slash_session
 from claw_lsp.agent.core import AgentCore
-from claw_lsp.agent.state import FolderState, ServiceError, SessionState
-from claw_lsp.context.breakdown import context_breakdown, render_breakdown
-from claw_lsp.context.engine import TurnContext, compact_turn
-from claw_lsp.context.prompt import SYSTEM_PROMPT
-from claw_lsp.context.rules_files import discover_rules_files, rules_file_label
-from claw_lsp.context.tokens import ContextStats, resolve_window
-from claw_lsp.context.turn_context import rules_context, sent_rules_labels
-from claw_lsp.foundation.tiers import TIER_DESCRIPTIONS
-from claw_lsp.llm.base import BackendError, ChatModel
-from claw_lsp.permissions.access import access_kind
-from claw_lsp.permissions.sandbox import probe_sandbox
+from claw_lsp.agent.custom_commands import CommandExpansion, CustomCommand, expand, load_commands
+from claw_lsp.agent.slash_base import Handler, Reply
+from claw_lsp.agent.state import FolderState
+from claw_lsp.context.prompt_files import discover_skills
+from claw_lsp.foundation.errors import ServiceError
 
-# A command is one word after the slash, then whitespace or the end: "/tmp/x is broken" and
-# "/usr/bin/env" are prompts (paths), not commands.
-_SLASH = re.compile(r"^/([A-Za-z][\w-]*)(?:\s+(.*))?$", re.DOTALL)
-_MODEL_NAME = re.compile(r"^[\w.:/@+-]{1,200}$")
-HELP = {
-    "help": "this list",
-    "context": "what the next request would contain, in tokens, and the window",
-    "tools": "the tools and whether each can run now",
-    "memory": "the instruction files (CLAUDE.md, AGENTS.md, ...) with their paths",
-    "status": "backend, model, tier, session, usage",
-    "model": "show the model, or set it for this server run: /model NAME",
-    "permissions": "tier, approvals, rules and this session's grants",
-    "clear": "start a new session",
-    "compact": "summarise the conversation now (asks the model for the summary)",
-    "sessions": "this folder's sessions, newest first",
-    "resume": "continue a session: /resume ID",
-    "undo": "undo the last turn's edits",
-    "export": "the session as Markdown",
+# A command is one word after the slash (namespaced with ':'), then whitespace or the end:
+# "/tmp/x is broken" and "/usr/bin/env" are prompts (paths), not commands.
+_SLASH = re.compile(r"^/([A-Za-z][\w.-]*(?::[A-Za-z][\w.-]*)*)(?:\s+(.*))?$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Builtin:
+    description: str
+    handler: Handler
+    argument_hint: str = ""
+
+
+async def _help(core: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
+    entries = command_entries(core, state)
+    width = max(12, *(len(e["name"]) + 1 for e in entries))
+    rows = ["Commands (built-in ones are handled locally; no prompt goes to the model):"]
+    for entry in entries:
+        usage = f"/{entry['name']} {entry['argumentHint']}".rstrip()
+        where = "" if entry["source"] == "built-in" else f"  [{entry['source']}: {entry['path']}]"
+        rows.append(f"{usage:<{width + 8}} {entry['description']}{where}")
+    _, notices = load_commands(state.root.real_path, BUILTINS)
+    rows += [f"note: {n}" for n in notices]
+    skills = discover_skills(state.root.real_path)
+    if skills:
+        rows.append("\nSkills (the model loads one with the skill tool when it fits; /skills):")
+        rows += [f"  {s.name:<20} {s.text('description')}  [{s.scope}: {s.path}]" for s in skills]
+    return "\n".join(rows), None
+
+
+async def _skills(core: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
+    skills = discover_skills(state.root.real_path)
+    if not skills:
+        return (
+            "No skills. Add a folder with a SKILL.md under .claude/skills/ or .claw/skills/ (this "
+            "workspace), or ~/.claude/skills/ / $XDG_CONFIG_HOME/claw-lsp/skills/ (yours).",
+            None,
+        )
+    rows = [f"{s.name:<20} {s.text('description')}\n{'':<20} {s.scope}: {s.path}" for s in skills]
+    return "Skills (loaded by the model with the skill tool when it fits):\n" + "\n".join(
+        rows
+    ), None
+
+
+BUILTINS: dict[str, Builtin] = {
+    "help": Builtin("this list", _help),
+    "context": Builtin(
+        "what the next request would contain, in tokens, and the window", slash_info.context_command
+    ),
+    "tools": Builtin("the tools and whether each can run now", slash_info.tools_command),
+    "memory": Builtin(
+        "the instruction files (CLAUDE.md, AGENTS.md, ...) with their paths",
+        slash_info.memory_command,
+    ),
+    "status": Builtin("backend, model, tier, session, usage", slash_info.status_command),
+    "model": Builtin(
+        "show the model, or set it for this server run", slash_info.model_command, "[NAME]"
+    ),
+    "permissions": Builtin(
+        "tier, approvals, rules and this session's grants", slash_info.permissions_command
+    ),
+    "clear": Builtin("start a new session", slash_session.clear_command),
+    "compact": Builtin(
+        "summarise the conversation now (asks the model for the summary)",
+        slash_session.compact_command,
+    ),
+    "sessions": Builtin("this folder's sessions, newest first", slash_session.sessions_command),
+    "resume": Builtin("continue a session", slash_session.resume_command, "ID"),
+    "undo": Builtin("undo the last turn's edits", slash_session.undo_command),
+    "export": Builtin("the session as Markdown", slash_session.export_command),
+    "skills": Builtin("the skills the model can load", _skills),
 }
-Reply = tuple[str, str | None]  # (text, session id)
+HELP = {name: builtin.description for name, builtin in BUILTINS.items()}
 
 
 def parse_slash(prompt: str) -> tuple[str, str] | None:
@@ -52,264 +103,52 @@ def parse_slash(prompt: str) -> tuple[str, str] | None:
 
 
 async def run_slash(
-    service: AgentCore, state: FolderState, name: str, args: str, session_hint: str | None = None
-) -> Reply:
-    """Returns (text, session id)."""
-    handler = _HANDLERS.get(name)
-    if handler is None:
-        names = " ".join(f"/{n}" for n in HELP)
+    core: AgentCore, state: FolderState, name: str, args: str, session_hint: str | None = None
+) -> Reply | CommandExpansion:
+    """A built-in's (text, session id), or a custom command's expansion for a model turn."""
+    builtin = BUILTINS.get(name)
+    if builtin is None:
+        custom = _custom(state, name)
+        if custom is not None:
+            return expand(custom, args)
+        names = " ".join(f"/{e['name']}" for e in command_entries(core, state))
         return f"Unknown command /{name}. Commands: {names} (see /help)", None
     try:
-        return await handler(service, state, args, session_hint)
+        return await builtin.handler(core, state, args, session_hint)
     except ServiceError as exc:
         return f"/{name}: {exc}", None
 
 
-def _session(service: AgentCore, state: FolderState, hint: str | None) -> SessionState | None:
-    """The session a command is about: the one named in the ask, else the folder's current."""
-    return service.index.about(state, hint)
+def _custom(state: FolderState, name: str) -> CustomCommand | None:
+    commands, _ = load_commands(state.root.real_path, BUILTINS)
+    return next((c for c in commands if c.name.lower() == name), None)
 
 
-async def _help(service: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
-    rows = [f"/{n:<12} {d}" for n, d in HELP.items()]
-    return "Commands (handled locally, no prompt goes to the model):\n" + "\n".join(rows), None
-
-
-async def _context(service: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
-    settings = service.settings_for(state)
-    session = _session(service, state, hint)
-    messages = list(session.messages or []) if session else []
-    stats = session.context if session else ContextStats()
-    pending = rules_context(state.root, already_sent=sent_rules_labels(messages))
-    breakdown = context_breakdown(
-        SYSTEM_PROMPT,
-        service.toolbox().definitions(settings.tier, settings.approvals),
-        messages,
-        stats=stats,
-        configured_window=settings.context_window,
-        pending_rules=pending,
-    )
-    text = render_breakdown(
-        breakdown, threshold=settings.compact_threshold, session=session.id if session else None
-    )
-    return text, session.id if session else None
-
-
-async def _tools(service: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
-    settings = service.settings_for(state)
-    toolbox = service.toolbox()
-    advertised = {t.name for t in toolbox.offered(settings.tier, settings.approvals)}
-    rows = []
-    for tool in toolbox.tools:
-        kind = access_kind(tool.kind)
-        if kind is None:
-            rows.append(f"{tool.name:<12} never runs (unknown access kind {tool.kind!r})")
-            continue
-        needed = kind.auto_tier
-        if settings.tier.allows(needed):
-            now = "runs now"
-        elif tool.name in advertised:
-            now = "asks for approval"
-        else:
-            now = "not offered to the model (approvals are off)"
-        rows.append(f"{tool.name:<12} needs {needed.value:<9} {now}")
-    return f"Tier: {settings.tier.value}, approvals: {settings.approvals}\n" + "\n".join(rows), None
-
-
-async def _memory(service: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
-    folder = state.root.real_path
-    files = discover_rules_files(folder)
-    if not files:
-        return "No instruction files (CLAUDE.md, AGENTS.md, ...) found for this folder.", None
-    session = _session(service, state, hint)
-    sent = sent_rules_labels(session.messages or []) if session else set()
-    rows = []
-    for file in files:
-        status = "in this session" if rules_file_label(file, folder) in sent else "next message"
-        cut = ", truncated" if file.truncated else ""
-        rows.append(f"{file.scope:<8} {file.path} ({file.bytes} bytes{cut}; {status})")
-    text = "\n".join(
-        [
-            "Instruction files (given to the model as context, never as system instructions):",
-            *rows,
-            "Files in subfolders are added when the agent works there.",
-        ]
-    )
-    return text, session.id if session else None
-
-
-async def _status(service: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
-    status = service.status(state.root.uri)
-    settings = service.settings_for(state)
-    backend = status["backend"]
-    session = _session(service, state, hint)
-    window = resolve_window(settings.context_window, session.context if session else None)
-    lines = [
-        f"Folder:   {state.root.real_path}",
-        f"Backend:  {backend.get('baseUrl') or 'not configured'}",
-        f"Model:    {backend.get('model') or '(first model the backend lists)'}",
-        f"Tier:     {status['tier']} (approvals: {status['approvals']}, "
-        f"edits: {status['editMode']})",
-        f"Session:  {session.id if session else 'none yet'}",
-        f"Window:   {window.tokens} tokens ({window.source})",
-        "Sandbox:  "
-        + (
-            "bubblewrap"
-            if status["sandbox"]["available"]
-            else f"unavailable: {status['sandbox']['reason']}; every shell command needs approval"
-        ),
+def command_entries(core: AgentCore, state: FolderState) -> list[dict[str, Any]]:
+    """Every command of the folder, for /help, completion and the clients' pickers."""
+    entries: list[dict[str, Any]] = [
+        {
+            "name": name,
+            "description": builtin.description,
+            "argumentHint": builtin.argument_hint,
+            "source": "built-in",
+            "path": None,
+        }
+        for name, builtin in BUILTINS.items()
     ]
-    for key, label in (("note", "Note"), ("error", "Problem")):
-        if backend.get(key):
-            lines.append(f"{label + ':':<10}{backend[key]}")
-    if session:
-        lines.append(f"Usage:    {_stored_usage(service, state, session)} (whole session)")
-    return "\n".join(lines), session.id if session else None
-
-
-def _stored_usage(service: AgentCore, state: FolderState, session: SessionState) -> str:
-    """Summed from the turn records, so it survives restarts."""
-    loaded = service.store.load(state.root.uri, session.id)
-    prompt = completion = turns = 0
-    for record in loaded.records if loaded else []:
-        usage = record.get("usage") if record.get("type") == "turn" else None
-        if isinstance(usage, dict):
-            turns += 1
-            prompt += int(usage.get("promptTokens") or 0)
-            completion += int(usage.get("completionTokens") or 0)
-    return f"{turns} turns, {prompt} prompt + {completion} completion tokens"
-
-
-async def _model(service: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
-    if args:
-        name = args.split()[0]
-        if not _MODEL_NAME.match(name):
-            return f"/model: {name!r} is not a model name.", None
-        service.model_override = name
-        return f"Model set to {name} for this server run (all folders).", None
-    backend = service.status(state.root.uri)["backend"]
-    return f"Model: {backend.get('model') or '(first model the backend lists)'}", None
-
-
-async def _permissions(
-    service: AgentCore, state: FolderState, args: str, hint: str | None
-) -> Reply:
-    settings = service.settings_for(state)
-    sandbox = probe_sandbox()
-    lines = [
-        f"Tier: {settings.tier.value}: {TIER_DESCRIPTIONS[settings.tier]}",
-        f"Approvals: {settings.approvals}",
-        "Sandbox: " + ("available" if sandbox.available else f"unavailable ({sandbox.reason})"),
+    commands, _ = load_commands(state.root.real_path, BUILTINS)
+    entries += [
+        {
+            "name": command.name,
+            "description": command.description,
+            "argumentHint": command.argument_hint,
+            "source": command.source.scope,
+            "path": str(command.source.path),
+        }
+        for command in commands
     ]
-    session = _session(service, state, hint)
-    grants = sorted(session.grants.keys) if session else []
-    lines.append("Session grants: " + (", ".join(map(str, grants)) if grants else "none"))
-    rules = settings.permissions or {}
-    for kind in ("deny", "ask", "allow"):
-        if rules.get(kind):
-            lines.append(f"Rules {kind}: " + ", ".join(map(str, rules[kind])))
-    lines.append("Change the tier with claw.setTier (your editor's 'Set Permission Tier').")
-    return "\n".join(lines), session.id if session else None
-
-
-async def _clear(service: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
-    _refuse_while_running(state)
-    session = service.new_session(state)
-    return f"Started a new session {session.id}.", session.id
-
-
-async def _compact(service: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
-    _refuse_while_running(state)
-    session = _session(service, state, hint)
-    if session is None or not session.messages:
-        return "Nothing to compact yet.", session.id if session else None
-    settings = service.settings_for(state)
-    model: ChatModel | None
-    try:
-        model = await service.models.get(settings)
-    except BackendError:
-        model = None  # the local digest still shrinks the history
-    async with state.lock:
-        ctx = TurnContext(
-            settings=settings,
-            stats=session.context,
-            messages=session.messages,
-            root=state.root,
-            turn=session.turns,
-            record_message=lambda message: None,
-            record_compaction=lambda r: service.store.append(state.root.uri, session.id, [r]),
-            system_prompt=SYSTEM_PROMPT,
-            tools=service.toolbox().definitions(settings.tier, settings.approvals),
-        )
-        compaction = await compact_turn(model, ctx, reason="manual")
-    if compaction is None:
-        return "Nothing to compact yet: the conversation is all recent messages.", session.id
-    by = "the model" if compaction.by_model else "a local digest (the model gave no summary)"
-    return (
-        f"Compacted {compaction.replaced} earlier messages into a summary by {by}; "
-        f"the conversation is now {len(session.messages)} messages. See /context."
-    ), session.id
-
-
-async def _sessions(service: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
-    rows = operations.list_sessions(service, state.root.uri)
-    if not rows:
-        return "No sessions yet in this folder.", None
-    current = service.store.current(state.root.uri)
-    lines = [
-        f"{'*' if r['id'] == current else ' '} {r['id']}  {r['turns']:>3} turns  "
-        f"{r['updated'][:19]}  {r['title'] or '(untitled)'}"
-        for r in rows[:50]
-    ]
-    more = f"\n({len(rows) - 50} older sessions not shown)" if len(rows) > 50 else ""
-    return "\n".join(lines) + more + "\n(* current; /resume ID to switch)", None
-
-
-async def _resume(service: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
-    if not args:
-        return "Usage: /resume SESSION_ID (see /sessions)", None
-    _refuse_while_running(state)
-    result = operations.resume_session(service, args.split()[0])
-    return f"Resumed session {result['session']} ({result['turns']} turns).", result["session"]
-
-
-async def _undo(service: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
-    _refuse_while_running(state)
-    session = _session(service, state, hint)
-    if session is None:
-        return "Nothing to undo: no session in this folder yet.", None
-    result = await operations.undo_turn(service, session.id, None)
-    return f"Undid turn {result['turn']} ({len(result['files'])} files).", result["session"]
-
-
-async def _export(service: AgentCore, state: FolderState, args: str, hint: str | None) -> Reply:
-    session = _session(service, state, hint)
-    if session is None:
-        return "No session to export.", None
-    return operations.export_session(service, session.id)["markdown"], session.id
-
-
-def _refuse_while_running(state: FolderState) -> None:
-    if state.running is not None or state.lock.locked():
-        raise ServiceError("a turn is running in this folder; wait for it or cancel it first")
-
-
-_HANDLERS: dict[str, Callable[[AgentCore, FolderState, str, str | None], Awaitable[Reply]]] = {
-    "help": _help,
-    "context": _context,
-    "tools": _tools,
-    "memory": _memory,
-    "status": _status,
-    "model": _model,
-    "permissions": _permissions,
-    "clear": _clear,
-    "compact": _compact,
-    "sessions": _sessions,
-    "resume": _resume,
-    "undo": _undo,
-    "export": _export,
-}
+    return entries
 
 
 def command_names() -> list[str]:
-    return list(HELP)
+    return list(BUILTINS)

@@ -11,15 +11,12 @@ from typing import Any
 from claw_lsp.agent.history import messages_from_records, repair_history
 from claw_lsp.context.tokens import ContextStats
 from claw_lsp.edits.journal import SessionJournal
+from claw_lsp.foundation.errors import ServiceError
 from claw_lsp.foundation.messages import Usage
 from claw_lsp.foundation.tiers import Tier
 from claw_lsp.permissions.paths import PathDenied, Root, Workspace
 from claw_lsp.permissions.policy import SessionGrants
 from claw_lsp.sessions.store import SessionStore
-
-
-class ServiceError(Exception):
-    """A request that cannot be served; the message is user-facing."""
 
 
 @dataclass

@@ -4,16 +4,23 @@ context step) built once, the loop run over it, and its outcome recorded and sha
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from claw_lsp.agent.history import repair_history
+from claw_lsp.agent.history import final_answers, repair_history
 from claw_lsp.agent.loop import TurnInputs, TurnOutcome, run_turn
 from claw_lsp.agent.results import finish_turn
 from claw_lsp.agent.state import FolderState, SessionIndex, SessionState
 from claw_lsp.config import Settings
 from claw_lsp.context.engine import ContextStep, TurnContext
+from claw_lsp.context.mentions import (
+    MentionSources,
+    ResourceReader,
+    attachment_budget,
+    expand_mentions,
+)
+from claw_lsp.context.tokens import resolve_window
 from claw_lsp.context.turn_context import active_dir_for, build_user_message
 from claw_lsp.edits.applier import ChangeApplier
 from claw_lsp.edits.proposals import ProposalStore
@@ -41,6 +48,13 @@ class Prompt:
     session: str | None = None  # a session id, "new", or None for the folder's current one
     edit_mode: EditMode | None = None
     editor_context: str = ""  # rendered by the front door, which knows the editor's state
+    selection: str | None = None  # the selected text, for @selection
+    diagnostics: tuple[Mapping[str, Any], ...] = ()  # the active file's, for @diagnostics
+    # Set by a custom command (agent/custom_commands.py): it can only narrow the tools, and
+    # only a user-level command file can choose the model.
+    model: str | None = None
+    allowed_tools: frozenset[str] | None = None
+    notices: tuple[str, ...] = ()
 
 
 @dataclass
@@ -58,14 +72,22 @@ class TurnDeps:
     settings_for: Callable[[FolderState], Settings]
     system_prompt: str
     tier_of: Callable[[Root], Tier] = field(default=lambda root: Tier.READ_ONLY)
+    # `@<server>:<uri>` readers by server name (MCP registers its servers' resources here).
+    resource_readers: Callable[[], Mapping[str, ResourceReader]] = field(default=lambda: {})
 
 
 async def run_model_turn(
     deps: TurnDeps, state: FolderState, session: SessionState, turn: int, prompt: Prompt
 ) -> dict[str, Any]:
-    settings = deps.settings_for(state)
+    def turn_settings() -> Settings:
+        settings = deps.settings_for(state)
+        return replace(settings, model=prompt.model) if prompt.model else settings
+
+    settings = turn_settings()
     store = deps.index.store
     events = deps.events(session.id, turn)
+    for notice in prompt.notices:
+        events.emit("notice", {"message": notice})
     journal = session.journal.for_turn(turn)
     applier = ChangeApplier(
         deps.editor,
@@ -81,15 +103,25 @@ async def run_model_turn(
         root=state.root,
         editor=deps.editor,
         applier=applier,
-        settings=lambda: deps.settings_for(state),
+        settings=turn_settings,
         events=events,
         read_hashes=session.read_hashes,
         tier_of=deps.tier_of,
     )
-    toolbox = deps.catalog.snapshot()
+    toolbox = deps.catalog.snapshot(state.root).only(prompt.allowed_tools)
     orchestrator = Orchestrator(toolbox, ctx, deps.approver, session.grants)
+    window = resolve_window(settings.context_window, session.context).tokens
+    attached = await expand_mentions(prompt.text, _mention_sources(deps, state, prompt, window))
+    for notice in attached.notices:
+        events.emit("notice", {"message": notice})
+    for attachment in attached.attachments:
+        events.emit(
+            "attachment",
+            {"type": attachment.kind, "name": attachment.name, "chars": len(attachment.body)},
+        )
     user_message = build_user_message(
         prompt.text,
+        attachments=attached.render(),
         editor_context=prompt.editor_context,
         root=state.root,
         proposal_report=deps.proposals.take_report(session.id),
@@ -164,4 +196,26 @@ async def run_model_turn(
         events=events,
         error=error,
         tier=deps.settings_for(state).tier,
+    )
+
+
+def _mention_sources(
+    deps: TurnDeps, state: FolderState, prompt: Prompt, window_tokens: int
+) -> MentionSources:
+    def session_answers(session_id: str) -> list[str] | None:
+        try:
+            loaded = deps.index.store.load(state.root.uri, session_id)
+        except ValueError:
+            return None
+        return final_answers(loaded.records) if loaded is not None else None
+
+    return MentionSources(
+        workspace=deps.workspace,
+        root=state.root,
+        editor=deps.editor,
+        selection=prompt.selection,
+        diagnostics=prompt.diagnostics,
+        session_answers=session_answers,
+        resources=deps.resource_readers(),
+        budget_chars=attachment_budget(window_tokens),
     )

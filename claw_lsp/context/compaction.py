@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from claw_lsp.context.rules_files import NESTED_RULES_PREAMBLE, RULES_PREAMBLE
+from claw_lsp.foundation.json_values import mapping_at
 
 KEEP_RECENT_MESSAGES = 6
 SNIPPED = "[older tool output removed to fit the context window]"
@@ -212,7 +213,7 @@ def _user_texts(messages: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def _call_line(call: Mapping[str, Any]) -> str:
-    function = call.get("function") if isinstance(call.get("function"), Mapping) else {}
+    function = mapping_at(call, "function")
     arguments = function.get("arguments")
     if not isinstance(arguments, str):
         arguments = json.dumps(arguments, ensure_ascii=False)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from claw_lsp.edits.positions import LineIndex, Position, PositionEncoding
+from claw_lsp.foundation.json_values import mapping_at
 
 MAX_SELECTION_CHARS = 12_000
 EXCERPT_LINES_AROUND = 10
@@ -136,8 +137,7 @@ def _shrink(block: list[str], room: int) -> list[str]:
 
 
 def diagnostic_line(diag: dict[str, Any]) -> str:
-    rng = diag.get("range") if isinstance(diag.get("range"), dict) else {}
-    start = rng.get("start") if isinstance(rng.get("start"), dict) else {}
+    start = mapping_at(mapping_at(diag, "range"), "start")
     line = _int(start.get("line")) + 1
     col = _int(start.get("character")) + 1
     severity = {1: "error", 2: "warning", 3: "info", 4: "hint"}.get(

@@ -30,6 +30,7 @@ from claw_lsp.context.compaction import (
 from claw_lsp.context.tokens import (
     ContextStats,
     RequestSize,
+    WindowInfo,
     fetch_metadata_window,
     json_chars,
     measure_request,
@@ -62,8 +63,8 @@ class TurnContext:
     messages: list[dict[str, Any]]  # the session's live list, changed in place
     root: Root
     turn: int
-    record_message: Callable[[dict[str, Any]], None]
-    record_compaction: Callable[[dict[str, Any]], None]
+    record_message: Callable[[dict[str, Any]], object]
+    record_compaction: Callable[[dict[str, Any]], object]
     worked_paths: Callable[[], Iterable[Path]] = lambda: ()
     system_prompt: str = ""
     tools: list[dict[str, Any]] = field(default_factory=list)
@@ -85,6 +86,10 @@ class ContextStep:
         await fetch_metadata_window(
             ctx.stats, ctx.settings.base_url, self.model.model_name, ctx.settings.api_key
         )
+        if self.model.context_window and ctx.stats.metadata_window is None:
+            ctx.stats.metadata_window = WindowInfo(
+                self.model.context_window, "n_ctx the embedded server was started with"
+            )
         self._add_nested_rules()
         request = self._build()
         if self._over_threshold(request):

@@ -153,7 +153,7 @@ class _Collector:
         if confine is not None and not resolved.is_relative_to(confine):
             return  # a symlink that leads out of the workspace or repository
         limit = max(0, min(self._budget.per_file, self._remaining))
-        read = _read_prefix(resolved, limit)
+        read = read_prefix(resolved, limit)
         if read is None or read[1] == 0:
             return
         data, size = read
@@ -263,7 +263,7 @@ def _is_regular_file(path: Path) -> bool:
         return False
 
 
-def _read_prefix(path: Path, limit: int) -> tuple[bytes, int] | None:
+def read_prefix(path: Path, limit: int) -> tuple[bytes, int] | None:
     """Up to `limit` bytes of a regular file and its size; None for FIFOs, devices, errors."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)

@@ -33,6 +33,7 @@ def build_user_message(
     *,
     editor_context: str,
     root: Root,
+    attachments: str = "",
     include_rules: bool = True,
     proposal_report: Sequence[str] = (),
     active_dir: Path | None = None,
@@ -59,6 +60,8 @@ def build_user_message(
         )
     if editor_context:
         parts.append(editor_context)
+    if attachments:
+        parts.append(attachments)
     parts.append(prompt)
     return {"role": "user", "content": "\n\n".join(parts)}
 

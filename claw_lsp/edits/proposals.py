@@ -45,7 +45,7 @@ class Proposal:
 @dataclass
 class ProposalStore:
     proposals: dict[str, Proposal] = field(default_factory=dict)
-    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     # Decisions the model has not been told about yet, per session.
     unreported: dict[str, list[str]] = field(default_factory=dict)
 

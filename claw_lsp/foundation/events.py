@@ -13,6 +13,7 @@ EventKind = Literal[
     "edit",  # {uri, applied}
     "proposal",  # {proposal, uri, diff, ...}
     "unsaved",  # {uris}: agent-edited buffers a command would not see
+    "attachment",  # {type, name, chars}: what an @-mention attached to the prompt
     "notice",  # {message}
     "error",  # {message}
     "done",  # {stopReason}

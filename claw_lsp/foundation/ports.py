@@ -49,7 +49,9 @@ class ApplyResult:
 
 
 class Editor(Protocol):
-    supports_apply_edit: bool
+    @property
+    def supports_apply_edit(self) -> bool:
+        """False: the front door has no editor to apply edits, they go to disk directly."""
 
     def snapshot(self, path: Path) -> BufferSnapshot | None: ...
 

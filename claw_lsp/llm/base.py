@@ -95,6 +95,7 @@ class AssistantReply:
 class ChatModel(Protocol):
     model_name: str
     tool_mode: ToolMode
+    context_window: int | None  # known to the backend itself (the embedded server's n_ctx)
 
     def build_request(
         self,

@@ -236,7 +236,9 @@ class EmbeddedBackend:
     def _spawn(self, port: int) -> None:
         self._log_dir = Path(tempfile.mkdtemp(prefix="claw-lsp-llama-"))  # mode 0700
         _live_log_dirs.add(self._log_dir)
-        log_fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        log_fd = os.open(
+            self._log_dir / "llama-server.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600
+        )
         try:
             # Spawned on the calling (event-loop) thread on purpose: PR_SET_PDEATHSIG fires when
             # the *thread* that forked exits, so a worker thread would kill the server early.

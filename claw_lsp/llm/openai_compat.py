@@ -155,7 +155,7 @@ def _retryable(status: int) -> bool:
 
 
 def _backoff(attempt: int) -> float:
-    return min(8.0, 0.5 * (2**attempt)) * (0.8 + 0.4 * random.random())
+    return float(min(8.0, 0.5 * (2**attempt)) * (0.8 + 0.4 * random.random()))
 
 
 def _retry_delay(exc: Any, attempt: int) -> float | None:

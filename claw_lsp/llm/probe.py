@@ -186,8 +186,8 @@ class _Probe:
     async def _complete(self, tool_choice: Any) -> Any:
         return await self.client.chat.completions.create(
             model=self.report.model,
-            messages=PROBE_MESSAGES,
-            tools=[PROBE_TOOL],
+            messages=PROBE_MESSAGES,  # type: ignore[arg-type]  # plain JSON, as sent
+            tools=[PROBE_TOOL],  # type: ignore[list-item]
             tool_choice=tool_choice,
             temperature=0,
             max_tokens=128,

@@ -11,7 +11,7 @@ from typing import Any
 from claw_lsp.config import NO_BACKEND_MESSAGE, Settings
 from claw_lsp.llm.base import BackendError
 from claw_lsp.llm.embedded import EmbeddedBackend, find_embedded_model
-from claw_lsp.llm.openai_compat import OpenAICompatModel
+from claw_lsp.llm.openai_compat import MAX_RETRIES, OpenAICompatModel
 from claw_lsp.llm.probe import ProbeCache, ProbeReport
 from claw_lsp.llm.text_mode import choose_tool_mode
 from claw_lsp.llm.wire import WireModel
@@ -23,6 +23,7 @@ EMBEDDED_NOTE = (
 
 # SmolLM2 on two busy CPU cores can take well over the default 20 s for one probe request.
 EMBEDDED_PROBE_TIMEOUT_S = 90.0
+EMBEDDED_REQUEST_TIMEOUT_S = 600.0
 
 
 class ModelProvider:
@@ -52,7 +53,12 @@ class ModelProvider:
                     model=model,
                     api_key=settings.api_key,
                     connect_timeout=settings.connect_timeout,
-                    read_timeout=settings.request_timeout,
+                    # The embedded model runs on the CPU and serves one request at a time: give
+                    # it time, and do not queue retries behind a request it is still working on.
+                    read_timeout=settings.request_timeout
+                    if settings.base_url
+                    else max(settings.request_timeout, EMBEDDED_REQUEST_TIMEOUT_S),
+                    max_retries=MAX_RETRIES if settings.base_url else 0,
                     stream=bool(settings.base_url),  # the embedded server cannot stream tools
                     # The demo model rambles on 2 CPU cores: keep its answers short.
                     extra_body=None if settings.base_url else {"max_tokens": 384},
@@ -66,6 +72,7 @@ class ModelProvider:
                         configured_mode, probed.tool_calls if probed else None
                     ),
                     text_calls=settings.text_tool_calls,
+                    context_window=self.embedded_context_window(base_url),
                 )
             return self._models[key]
 

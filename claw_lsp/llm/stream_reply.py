@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from claw_lsp.foundation.json_values import mapping_at
 from claw_lsp.foundation.messages import ToolCall, Usage
 from claw_lsp.llm.arguments import MAX_ARGUMENTS_CHARS
 from claw_lsp.llm.backend_errors import error_from_payload, invalid_response
@@ -115,7 +116,7 @@ class ReplyAssembler:
             self.on_text(content)
 
     def _merge_call(self, tool_call: dict[str, Any]) -> None:
-        function = tool_call.get("function") if isinstance(tool_call.get("function"), dict) else {}
+        function = mapping_at(tool_call, "function")
         call_id = tool_call.get("id") if isinstance(tool_call.get("id"), str) else None
         name = function.get("name") if isinstance(function.get("name"), str) else ""
         index = tool_call.get("index")
@@ -128,7 +129,7 @@ class ReplyAssembler:
                 or (name and self.calls[last].name and not call_id)
             )
             index = (last + 1 if last is not None else 0) if starts_new else last
-        entry = self.calls.setdefault(index, _PendingCall())
+        entry = self.calls.setdefault(index or 0, _PendingCall())
         if call_id and not entry.id:
             entry.id = call_id
         if name and name != entry.name:

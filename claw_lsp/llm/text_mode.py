@@ -18,6 +18,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from claw_lsp.foundation.json_values import str_at
 from claw_lsp.llm.base import ToolMode
 from claw_lsp.llm.text_tools_prompt import render_tools_prompt
 
@@ -86,7 +87,7 @@ def text_mode_messages(messages: Iterable[Mapping[str, Any]]) -> list[dict[str, 
         if role == "tool":
             text = _tool_response(message)
         elif role == "user":
-            text = message.get("content") if isinstance(message.get("content"), str) else ""
+            text = str_at(message, "content")
         else:
             out.append(dict(message))
             continue

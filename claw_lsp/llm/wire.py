@@ -34,10 +34,16 @@ class WireModel:
     """The ChatModel the agent loop talks to, over one ChatBackend."""
 
     def __init__(
-        self, backend: ChatBackend, *, tool_mode: ToolMode = "native", text_calls: bool = True
+        self,
+        backend: ChatBackend,
+        *,
+        tool_mode: ToolMode = "native",
+        text_calls: bool = True,
+        context_window: int | None = None,
     ) -> None:
         self.backend = backend
         self.model_name = backend.model_name
+        self.context_window = context_window
         self.tool_mode: ToolMode = tool_mode
         # Recover calls from text: always in text mode, else when textToolCalls is on.
         self.parse_text = tool_mode == "text" or text_calls

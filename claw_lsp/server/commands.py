@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 
-from claw_lsp.agent.state import ServiceError
+from claw_lsp.foundation.errors import ServiceError
 from claw_lsp.foundation.secrets import redact
 from claw_lsp.foundation.tiers import Tier
 from claw_lsp.permissions.paths import PathDenied
@@ -38,13 +38,8 @@ def _parse(model: str, params: types.ExecuteCommandParams) -> Any:
     """Validate a command's argument with its pydantic model (imported on first use)."""
     from claw_lsp.server import params as protocol_params
 
-    return protocol_params.parse_params(getattr(protocol_params, model), params.arguments)
-
-
-def _ops() -> Any:
-    from claw_lsp.agent import operations
-
-    return operations
+    arguments = list(params.arguments) if params.arguments is not None else None
+    return protocol_params.parse_params(getattr(protocol_params, model), arguments)
 
 
 def register(server: ClawServer) -> None:
@@ -106,6 +101,8 @@ async def ask(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, A
         session=args.session,
         edit_mode=args.edit_mode,
         editor_context=_editor_context(ls, args),
+        selection=_selection_text(ls, args),
+        diagnostics=tuple(args.diagnostics or ()),
     )
     try:
         return await service.submit(prompt, on_start=on_start)
@@ -115,6 +112,19 @@ async def ask(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, A
             ls.turn_events.pop(f"{sink.session}:{sink.turn}", None)
             if token is not None:
                 ls.work_done_progress.tokens.pop(token, None)
+
+
+def _selection_text(ls: ClawServer, args: AskParams) -> str | None:
+    """The selected text (for @selection), measured in the negotiated position encoding."""
+    if not args.uri or args.range is None:
+        return None
+    doc = ls.workspace.text_documents.get(args.uri)
+    if doc is None:
+        return None
+    r = args.range
+    start = doc.offset_at_position(types.Position(r.start.line, r.start.character))
+    end = doc.offset_at_position(types.Position(r.end.line, r.end.character))
+    return doc.source[start:end] if end > start else None
 
 
 def _editor_context(ls: ClawServer, args: AskParams) -> str:
@@ -151,17 +161,23 @@ async def cancel(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str
 
 async def sessions(ls: ClawServer, params: types.ExecuteCommandParams) -> list[dict[str, Any]]:
     args = _parse("FolderParams", params)
-    return _ops().list_sessions(_svc(ls), args.folder)
+    from claw_lsp.agent import operations
+
+    return operations.list_sessions(_svc(ls), args.folder)
 
 
 async def history(ls: ClawServer, params: types.ExecuteCommandParams) -> list[dict[str, Any]]:
     args = _parse("SessionParams", params)
-    return _ops().history(_svc(ls), args.session)
+    from claw_lsp.agent import operations
+
+    return operations.history(_svc(ls), args.session)
 
 
 async def undo_turn(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = _parse("UndoParams", params)
-    return await _ops().undo_turn(
+    from claw_lsp.agent import operations
+
+    return await operations.undo_turn(
         _svc(ls),
         args.session,
         args.turn,
@@ -183,14 +199,18 @@ async def set_tier(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[s
 
 async def accept_proposal(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = _parse("ProposalParams", params)
-    result = await _ops().accept_proposal(_svc(ls), args.proposal)
+    from claw_lsp.agent import operations
+
+    result = await operations.accept_proposal(_svc(ls), args.proposal)
     _refresh_proposal_hints(ls)
     return result
 
 
 async def reject_proposal(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = _parse("ProposalParams", params)
-    result = _ops().reject_proposal(_svc(ls), args.proposal)
+    from claw_lsp.agent import operations
+
+    result = operations.reject_proposal(_svc(ls), args.proposal)
     _refresh_proposal_hints(ls)
     return result
 
@@ -207,27 +227,37 @@ def _refresh_proposal_hints(ls: ClawServer) -> None:
 
 async def new_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = _parse("FolderParams", params)
-    return _ops().new_session(_svc(ls), args.folder)
+    from claw_lsp.agent import operations
+
+    return operations.new_session(_svc(ls), args.folder)
 
 
 async def resume_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = _parse("SessionParams", params)
-    return _ops().resume_session(_svc(ls), args.session)
+    from claw_lsp.agent import operations
+
+    return operations.resume_session(_svc(ls), args.session)
 
 
 async def fork_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = _parse("ForkParams", params)
-    return _ops().fork_session(_svc(ls), args.session, args.turn)
+    from claw_lsp.agent import operations
+
+    return operations.fork_session(_svc(ls), args.session, args.turn)
 
 
 async def export_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = _parse("SessionParams", params)
-    return _ops().export_session(_svc(ls), args.session)
+    from claw_lsp.agent import operations
+
+    return operations.export_session(_svc(ls), args.session)
 
 
 async def delete_session(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = _parse("SessionParams", params)
-    return _ops().delete_session(_svc(ls), args.session)
+    from claw_lsp.agent import operations
+
+    return operations.delete_session(_svc(ls), args.session)
 
 
 async def status(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
@@ -236,6 +266,25 @@ async def status(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str
     if ls.config_error:
         result["configError"] = ls.config_error
     return result
+
+
+async def commands(ls: ClawServer, params: types.ExecuteCommandParams) -> list[dict[str, Any]]:
+    """Every slash command of the folder (built-in, user, workspace), for client pickers."""
+    args = _parse("FolderParams", params)
+    from claw_lsp.agent.slash import command_entries
+
+    service = _svc(ls)
+    return command_entries(service, service.folder(args.folder))
+
+
+async def complete_mentions(
+    ls: ClawServer, params: types.ExecuteCommandParams
+) -> list[dict[str, Any]]:
+    args = _parse("MentionParams", params)
+    from claw_lsp.agent.mention_completion import complete_mentions as complete
+
+    service = _svc(ls)
+    return await complete(service, service.folder(args.folder), args.prefix, args.limit)
 
 
 async def doctor(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
@@ -262,4 +311,6 @@ _HANDLERS: dict[str, Handler] = {
     p.STATUS: status,
     p.DOCTOR: doctor,
     p.PROPOSALS: proposals,
+    p.COMMANDS: commands,
+    p.COMPLETE_MENTIONS: complete_mentions,
 }

@@ -66,7 +66,8 @@ class LspEditor:
 
     def _documents(self) -> dict[str, Any]:
         try:
-            return self.server.workspace.text_documents
+            documents: dict[str, Any] = self.server.workspace.text_documents
+            return documents
         except RuntimeError:
             return {}
 

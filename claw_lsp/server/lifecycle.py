@@ -96,7 +96,7 @@ def register(server: ClawServer) -> None:
                 if state.running:
                     state.running.cancel()
 
-    server.protocol.on_exit = lambda code: kill_children()  # type: ignore[attr-defined]
+    server.protocol.on_exit = lambda code: kill_children()
 
 
 async def _pull_configuration(ls: ClawServer) -> None:

@@ -21,6 +21,8 @@ DELETE_SESSION = "claw.deleteSession"
 STATUS = "claw.status"
 DOCTOR = "claw.doctor"
 PROPOSALS = "claw.proposals"
+COMMANDS = "claw.commands"
+COMPLETE_MENTIONS = "claw.completeMentions"
 
 ALL_COMMANDS = [
     ASK,
@@ -39,6 +41,8 @@ ALL_COMMANDS = [
     STATUS,
     DOCTOR,
     PROPOSALS,
+    COMMANDS,
+    COMPLETE_MENTIONS,
 ]
 
 EVENT_NOTIFICATION = "claw/event"

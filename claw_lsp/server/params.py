@@ -82,6 +82,12 @@ class ProposalsParams(_Params):
     uri: str | None = None
 
 
+class MentionParams(_Params):
+    prefix: str = Field(default="", max_length=500)
+    folder: str | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+
+
 _P = TypeVar("_P", bound="_Params")
 
 

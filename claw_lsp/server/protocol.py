@@ -13,7 +13,13 @@ from collections.abc import Callable, Generator
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams, JsonRpcInvalidRequest
+from pygls.exceptions import (
+    JsonRpcException,
+    JsonRpcInvalidParams,
+    JsonRpcInvalidRequest,
+    JsonRpcMethodNotFound,
+    JsonRpcRequestCancelled,
+)
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from claw_lsp.foundation.secrets import redact
@@ -22,6 +28,40 @@ log = logging.getLogger(__name__)
 
 SERVER_NOT_INITIALIZED = -32002
 ALWAYS_ALLOWED = {types.INITIALIZE, types.EXIT}
+# A client's own mistakes: the client got a clear error; stderr (the editor's LSP log) gets one
+# line, never a traceback, and never the request's params.
+EXPECTED_CLIENT_ERRORS = frozenset(
+    {
+        JsonRpcInvalidParams.CODE,
+        JsonRpcInvalidRequest.CODE,
+        JsonRpcMethodNotFound.CODE,
+        JsonRpcRequestCancelled.CODE,
+        SERVER_NOT_INITIALIZED,
+    }
+)
+
+
+def expected_client_error(error: BaseException | None) -> bool:
+    return isinstance(error, JsonRpcException) and error.code in EXPECTED_CLIENT_ERRORS
+
+
+class OneLineClientErrors(logging.Filter):
+    """pygls logs every JsonRpcException with logger.exception (and the params): for the
+    client's mistakes keep only a one-line summary."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if expected_client_error(error):
+            assert isinstance(error, JsonRpcException)
+            record.msg = "request failed: %s (%s)"
+            record.args = (redact(str(error.message)).splitlines()[0][:300], error.code)
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+_PYGLS_LOGGERS = ("pygls.protocol.json_rpc", "pygls.protocol.language_server", "pygls")
 
 
 class ClawProtocol(LanguageServerProtocol):
@@ -30,8 +70,12 @@ class ClawProtocol(LanguageServerProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        for name in _PYGLS_LOGGERS:
+            logger = logging.getLogger(name)
+            if not any(isinstance(f, OneLineClientErrors) for f in logger.filters):
+                logger.addFilter(OneLineClientErrors())
         self.initialize_received = False
-        self.cancellable: dict[Any, Callable[[], None]] = {}
+        self.cancellable: dict[Any, Callable[[], object]] = {}
 
     # -- lifecycle gates ---------------------------------------------------------------------
     def handle_message(self, message: Any) -> None:

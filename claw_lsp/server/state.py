@@ -16,7 +16,7 @@ from claw_lsp.permissions.paths import Workspace
 from claw_lsp.server.approver import LspApprover
 from claw_lsp.server.editor import LspEditor
 from claw_lsp.server.events import LspEvents
-from claw_lsp.server.protocol import ClawProtocol
+from claw_lsp.server.protocol import ClawProtocol, expected_client_error
 
 if TYPE_CHECKING:
     # The agent, its tools and the model clients are most of our import time: they load
@@ -31,6 +31,8 @@ class ClawServer(LanguageServer):
     """The LanguageServer plus the state handlers translate into: settings layers, the live
     workspace folders, and the agent service."""
 
+    protocol: ClawProtocol
+
     def __init__(
         self, *, user_file: dict[str, Any], env: dict[str, Any], debug: bool = False
     ) -> None:
@@ -40,7 +42,7 @@ class ClawServer(LanguageServer):
             protocol_cls=ClawProtocol,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
         )
-        self.protocol.debug = debug  # type: ignore[attr-defined]
+        self.protocol.debug = debug
         self.layers: dict[str, dict[str, Any]] = {
             "user_file": user_file,
             "env": env,
@@ -129,4 +131,6 @@ class ClawServer(LanguageServer):
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         # pygls would show the exception text to the user; log it instead (it may hold secrets).
+        if expected_client_error(error):
+            return  # the client got a clear error; OneLineClientErrors logged one line
         log.error("server error (%s): %s", getattr(source, "__name__", source), type(error))

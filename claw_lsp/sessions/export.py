@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from claw_lsp.foundation.json_values import mapping_at
 from claw_lsp.foundation.secrets import redact
 from claw_lsp.sessions.store import LoadedSession
 
@@ -65,7 +66,7 @@ def _message(message: Mapping[str, Any], tool_names: dict[str, str]) -> list[str
     for call in message.get("tool_calls") or []:
         if not isinstance(call, Mapping):
             continue
-        function = call.get("function") if isinstance(call.get("function"), Mapping) else {}
+        function = mapping_at(call, "function")
         name = str(function.get("name") or "?")
         if call.get("id"):
             tool_names[str(call["id"])] = name

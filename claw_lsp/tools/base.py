@@ -139,13 +139,15 @@ class Tool:
 
 
 class ToolSource(Protocol):
-    """Where tools come from. `tools()` is called once per turn: a source whose tools can
-    change (an MCP server's list_changed) returns the new list from the next turn on, so the
-    prompt prefix stays byte-stable within a turn. The order must be deterministic."""
+    """Where tools come from. `tools(root)` is called once per turn, for the workspace folder
+    the turn runs in: a source whose tools can change (an MCP server's list_changed, a new
+    skill file) returns the new list from the next turn on, so the prompt prefix stays
+    byte-stable within a turn. The order must be deterministic; return the same Tool objects
+    while nothing changed."""
 
     name: str
 
-    def tools(self) -> Sequence[Tool]: ...
+    def tools(self, root: Root) -> Sequence[Tool]: ...
 
 
 ArgsT = TypeVar("ArgsT", bound=ToolArgs)

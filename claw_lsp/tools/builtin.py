@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from claw_lsp.permissions.paths import Root
 from claw_lsp.tools.base import Tool
 from claw_lsp.tools.file_edits import APPLY_PATCH, EDIT_FILE, WRITE_FILE
 from claw_lsp.tools.read_file import READ_FILE
@@ -25,5 +26,5 @@ BUILTIN_TOOLS: tuple[Tool, ...] = (
 class BuiltinTools:
     name = "builtin"
 
-    def tools(self) -> Sequence[Tool]:
+    def tools(self, root: Root) -> Sequence[Tool]:
         return BUILTIN_TOOLS

@@ -15,6 +15,7 @@ from typing import Any
 
 from claw_lsp.foundation.tiers import Tier
 from claw_lsp.permissions.access import access_kind
+from claw_lsp.permissions.paths import Root
 from claw_lsp.tools.base import Tool, ToolSource
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,12 @@ class Toolbox:
     def definitions(self, tier: Tier, approvals: str) -> list[dict[str, Any]]:
         return [dict(tool.definition) for tool in self.offered(tier, approvals)]
 
+    def only(self, names: frozenset[str] | None) -> Toolbox:
+        """The tools named (a command's `allowed-tools` narrows a turn); None keeps all."""
+        if names is None:
+            return self
+        return Toolbox.of(t for t in self.tools if t.name in names)
+
 
 class ToolCatalog:
     """Every registered tool source; `snapshot()` is taken once per turn."""
@@ -75,11 +82,11 @@ class ToolCatalog:
     def sources(self) -> list[ToolSource]:
         return list(self._sources)
 
-    def snapshot(self) -> Toolbox:
+    def snapshot(self, root: Root) -> Toolbox:
         tools: list[Tool] = []
         for source in self._sources:
             try:
-                tools.extend(source.tools())
+                tools.extend(source.tools(root))
             except Exception:  # a broken source loses its tools, never the turn
                 log.exception("tool source %s failed to list its tools", source.name)
         return Toolbox.of(tools)

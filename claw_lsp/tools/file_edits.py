@@ -4,6 +4,7 @@ has and hand a FileChange to the applier; they never write to disk themselves.""
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from pydantic import Field
 
@@ -169,7 +170,7 @@ async def run_apply_patch(args: ApplyPatchArgs, ctx: ToolContext) -> ToolOutput:
     return ToolOutput("\n".join(messages), f"patched {len(planned)} file(s)")
 
 
-def _parse_patch(patch: str):  # -> list[tuple[str, PatchedFile]]
+def _parse_patch(patch: str) -> list[tuple[str, Any]]:  # (path, unidiff PatchedFile)
     from unidiff import PatchSet
     from unidiff.errors import UnidiffParseError
 
@@ -179,7 +180,7 @@ def _parse_patch(patch: str):  # -> list[tuple[str, PatchedFile]]
         raise ToolError(f"could not parse the patch: {exc}") from None
     if not len(patch_set):
         raise ToolError("the patch contains no file changes (need ---/+++ headers and @@ hunks)")
-    out = []
+    out: list[tuple[str, Any]] = []
     for patched in patch_set:
         path = patched.target_file if not patched.is_removed_file else patched.source_file
         for prefix in ("b/", "a/"):
@@ -190,7 +191,7 @@ def _parse_patch(patch: str):  # -> list[tuple[str, PatchedFile]]
     return out
 
 
-def _apply_hunks(text: str, patched, label: str) -> str:
+def _apply_hunks(text: str, patched: Any, label: str) -> str:
     lines = text.splitlines(keepends=True)
     newline = "\r\n" if text.count("\r\n") > text.count("\n") / 2 and "\r\n" in text else "\n"
     out: list[str] = []

@@ -246,3 +246,29 @@ def test_did_change_flood_then_shutdown_still_answers(raw: RawServer, workspace:
     assert raw.response(21, timeout=30)["result"] is None
     raw.notify("exit")
     assert raw.wait() == 0
+
+
+def test_client_mistakes_are_one_log_line_without_traceback_or_params(
+    raw: RawServer, workspace: Path
+) -> None:
+    raw.initialize(workspace.as_uri())
+    mistakes = [
+        ("workspace/executeCommand", {"command": "claw.ask", "arguments": [{"folder": "x"}]}),
+        ("workspace/executeCommand", {"command": "claw.nope", "arguments": [{}]}),
+        ("workspace/executeCommand", {"command": "claw.setTier", "arguments": [{"tier": "god"}]}),
+        ("claw/nonexistent", {"secretish": "PARAMS-MUST-NOT-BE-LOGGED"}),
+    ]
+    for number, (method, params) in enumerate(mistakes, start=1):
+        raw.request(number, method, params)
+        assert raw.response(number)["error"]["code"] in (-32602, -32601)
+    raw.request(99, "shutdown")
+    raw.response(99)
+    raw.notify("exit")
+    assert raw.wait() == 0
+    log = raw.full_stderr()
+    assert "Traceback" not in log
+    assert "PARAMS-MUST-NOT-BE-LOGGED" not in log
+    failed = [line for line in log.splitlines() if "request failed" in line]
+    assert len(failed) >= 3, log
+    assert any("unknown command 'claw.nope'" in line for line in failed), log
+    assert any("prompt" in line and "-32602" in line for line in failed), log

@@ -70,3 +70,24 @@ def test_cli_ask_on_the_embedded_backend(embedded: None, workspace: Path, state_
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip()
+
+
+def test_the_quick_start_question_attaches_the_readme(
+    embedded: None, workspace: Path, state_dir: Path
+) -> None:
+    """README Quick start: the default question mentions README.md, the real file is attached
+    (stderr says so) and the demo model answers within its 4,096-token window."""
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    (workspace / "README.md").write_text(readme.read_text())
+    done = subprocess.run(
+        [sys.executable, "-m", "claw_lsp", "ask", "What is this project, according to @README.md?",
+         "--folder", str(workspace)],
+        env=_no_backend_env(state_dir),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "attached @README.md (file" in done.stderr
+    assert done.stdout.strip()

@@ -87,7 +87,10 @@ class Harness:
             events=self.events,
         )
         self.orchestrator = Orchestrator(
-            ToolCatalog([BuiltinTools()]).snapshot(), self.ctx, self.approver, SessionGrants()
+            ToolCatalog([BuiltinTools()]).snapshot(self.workspace.roots[0]),
+            self.ctx,
+            self.approver,
+            SessionGrants(),
         )
         self._ids = 0
 

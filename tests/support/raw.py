@@ -25,7 +25,8 @@ class RawServer:
         self.stderr = b""
         self.seen: list[dict[str, Any]] = []
         threading.Thread(target=self._read, daemon=True).start()
-        threading.Thread(target=self._drain_stderr, daemon=True).start()
+        self._stderr_reader = threading.Thread(target=self._drain_stderr, daemon=True)
+        self._stderr_reader.start()
 
     def _drain_stderr(self) -> None:
         assert self.proc.stderr
@@ -100,6 +101,11 @@ class RawServer:
 
     def wait(self, timeout: float = 10.0) -> int:
         return self.proc.wait(timeout=timeout)
+
+    def full_stderr(self, timeout: float = 10.0) -> str:
+        """Everything the process wrote to stderr; call after it exited."""
+        self._stderr_reader.join(timeout)
+        return self.stderr.decode("utf-8", "replace")
 
     def close(self) -> None:
         if self.proc.poll() is None:
