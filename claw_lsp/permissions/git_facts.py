@@ -66,6 +66,8 @@ PROGRAM_KEYS: tuple[tuple[str, str], ...] = (
 )
 
 _PROBE_TIMEOUT_S = 5.0
+# What git says (LC_ALL=C) when there is simply no repository it would use.
+_NO_REPOSITORY = ("not a git repository", "cannot use bare repository")
 _REPO_SCOPES = ("local", "worktree")
 
 
@@ -150,21 +152,27 @@ def _probe(cwd: Path, untrusted_roots: Sequence[Path]) -> RepoFacts:
         **forced_git_env(keep_hooks_path=True),
     }
     try:
-        layout = _run([git, "rev-parse", "--absolute-git-dir", "--git-common-dir",
-                       "--git-path", "hooks"], cwd, env)  # fmt: skip
+        layout, why = _run([git, "rev-parse", "--absolute-git-dir", "--git-common-dir",
+                            "--git-path", "hooks"], cwd, env)  # fmt: skip
         if layout is None:
-            return RepoFacts()
-        listing = _run([git, "config", "--list", "--show-scope", "--show-origin",
-                        "--includes", "-z"], cwd, env)  # fmt: skip
+            # Only "there is no repository here" is harmless; a repository git fails to read
+            # (a broken include, say) is unknown, not safe.
+            no_repository = any(m in why for m in _NO_REPOSITORY)
+            return RepoFacts() if no_repository else RepoFacts(error="git cannot read it")
+        listing, _ = _run([git, "config", "--list", "--show-scope", "--show-origin",
+                           "--includes", "-z"], cwd, env)  # fmt: skip
     except subprocess.TimeoutExpired:
         return RepoFacts(error="git did not answer in time")
     lines = layout.decode("utf-8", "surrogateescape").splitlines()
     git_dir, common, hooks = (_absolute(cwd, line) for line in [*lines, "", "", ""][:3])
-    keys, origins = _repo_keys(listing or b"", cwd)
+    if listing is None:  # a repository whose configuration git cannot list is not judged safe
+        return RepoFacts(git_dir, common, hooks, error="git could not list its configuration")
+    keys, origins = _repo_keys(listing, cwd)
     return RepoFacts(git_dir, common, hooks, keys, origins=origins)
 
 
-def _run(argv: list[str], cwd: Path, env: dict[str, str]) -> bytes | None:
+def _run(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[bytes | None, str]:
+    """stdout (None when git failed) and stderr."""
     completed = subprocess.run(
         argv,
         cwd=cwd,
@@ -174,7 +182,8 @@ def _run(argv: list[str], cwd: Path, env: dict[str, str]) -> bytes | None:
         timeout=_PROBE_TIMEOUT_S,
         check=False,
     )
-    return completed.stdout if completed.returncode == 0 else None
+    stderr = completed.stderr.decode("utf-8", "replace")
+    return (completed.stdout if completed.returncode == 0 else None), stderr
 
 
 def _absolute(cwd: Path, line: str) -> Path | None:

@@ -7,6 +7,7 @@ read; at read-only tier the sandbox mounts the workspace read-only.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -66,6 +67,22 @@ def test_rule2_git_asks_when_the_repository_config_names_a_program(
         assert action == "ask", (command, section, key)
         assert shell_decision(command, repo, tier=Tier.READ_ONLY, approvals="deny")[0] == "deny"
     assert not (repo / "ran").exists()
+
+
+@pytest.mark.parametrize("included", ["garbage", "fifo", "directory"])
+def test_rule2_a_configuration_git_cannot_list_is_not_judged_safe(
+    repo: Path, included: str
+) -> None:
+    target = repo / "inc"
+    if included == "garbage":
+        target.write_bytes(b"\x00\xff[[[ not = config\n")
+    elif included == "fifo":
+        os.mkfifo(target)  # git would block reading it
+    else:
+        target.mkdir()
+    git("config", "include.path", "../inc", cwd=repo)
+    for command in READ_GIT[:3]:
+        assert shell_decision(command, repo, tier=Tier.READ_ONLY)[0] == "ask", (included, command)
 
 
 @needs_bwrap
