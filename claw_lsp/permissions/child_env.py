@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from claw_lsp.permissions.git_facts import forced_git_env
+from claw_lsp.permissions.programs import child_path
 
 _ALLOWED_NAMES = frozenset(
     {
@@ -36,22 +40,15 @@ _SECRET_PATTERNS = ("*KEY*", "*SECRET*", "*TOKEN*", "*PASSWORD*", "*CREDENTIAL*"
 # Dropped even when passed through: they hand the child our agents and prompts.
 _NEVER_PASSED = frozenset({"SSH_AUTH_SOCK", "GIT_ASKPASS", "SSH_ASKPASS", "SUDO_ASKPASS"})
 
-# Interactive programs must fail fast instead of waiting for a user who cannot answer (RE-07).
+# Interactive programs must fail fast instead of waiting for a user who cannot answer (RE-07);
+# git runs with the repository's program-running settings forced off (git_facts.py).
 _FORCED: dict[str, str] = {
-    "GIT_TERMINAL_PROMPT": "0",
-    "GIT_EDITOR": "true",
     "EDITOR": "true",
     "VISUAL": "true",
     "PAGER": "cat",
-    "GIT_PAGER": "cat",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    # A read-only `git status` must not take index.lock or run the repo's fsmonitor hook.
-    "GIT_OPTIONAL_LOCKS": "0",
-    "GIT_CONFIG_COUNT": "1",
-    "GIT_CONFIG_KEY_0": "core.fsmonitor",
-    "GIT_CONFIG_VALUE_0": "false",
     "DEBIAN_FRONTEND": "noninteractive",
     "CLAW_LSP_AGENT": "1",
+    **forced_git_env(),
 }
 
 
@@ -66,8 +63,12 @@ def build_child_env(
     *,
     passthrough: Sequence[str] = (),
     extra_deny_patterns: Sequence[str] = (),
+    untrusted_roots: Sequence[Path] = (),
+    sandboxed: bool = False,
 ) -> dict[str, str]:
-    """Allowlisted names from `parent` plus the user's passthrough names/globs, minus secrets."""
+    """Allowlisted names from `parent` plus the user's passthrough names/globs, minus secrets.
+    PATH loses its relative entries and those inside `untrusted_roots` (the workspace folders),
+    so `git` or `ls` is never a program the repository planted."""
     wanted = [p for p in passthrough if p]
     env: dict[str, str] = {}
     for name, value in parent.items():
@@ -82,4 +83,7 @@ def build_child_env(
             continue
         env[name] = value
     env.update(_FORCED)
+    env["PATH"] = child_path(parent.get("PATH"), untrusted_roots)
+    if sandboxed:
+        env["TMPDIR"] = "/tmp"  # the host's may not exist inside
     return env

@@ -15,35 +15,23 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlparse
 
+from claw_lsp.permissions.git_facts import repo_facts
+from claw_lsp.permissions.programs import distrust
+from claw_lsp.permissions.protected import (
+    PROTECTED_DIR_NAMES,
+    PROTECTED_FILE_PATTERNS,
+    git_dir_shape_reason,
+    home_reason,
+    static_reason,
+    within,
+)
+
+# Kept for callers that list the protected names (docs, tests); the rule is protected.py's.
+PROTECTED_DIRS = tuple(sorted(PROTECTED_DIR_NAMES))
+PROTECTED_GLOBS = PROTECTED_FILE_PATTERNS
+
 MAX_PATH_CHARS = 4096
 
-# First path components that stay protected below `unsafe`: version control internals, editor
-# and agent configuration (auto-approve keys live there), CI definitions.
-PROTECTED_DIRS: tuple[str, ...] = (".git", ".vscode", ".idea", ".claw", ".claude", ".husky")
-PROTECTED_DIRS = (*PROTECTED_DIRS, ".githooks", ".circleci")
-# Files that run code on someone else's machine or command (CI, hooks, direnv, build and
-# package scripts): an edit to them is a delayed shell command, so it asks at write tier too.
-PROTECTED_GLOBS = (
-    ".github/workflows/*",
-    ".github/actions/*",
-    ".gitlab-ci.yml",
-    ".travis.yml",
-    "azure-pipelines.yml",
-    "jenkinsfile",
-    "bitbucket-pipelines.yml",
-    ".envrc",
-    ".git",
-    ".gitmodules",
-    ".gitattributes",
-    ".pre-commit-config.yaml",
-    "lefthook.yml",
-    "makefile",
-    "*/makefile",
-    "gnumakefile",
-    "package.json",
-    "*/package.json",
-    "*/.envrc",
-)
 SENSITIVE_GLOBS = (
     ".env",
     ".env.*",
@@ -149,7 +137,12 @@ class Workspace:
     extra_protected: tuple[str, ...] = ()
     protected_real_dirs: tuple[Path, ...] = ()  # e.g. the state directory
 
+    def __post_init__(self) -> None:
+        for root in self.roots:
+            distrust(root.real_path)
+
     def add(self, root: Root) -> None:
+        distrust(root.real_path)  # no program the server starts comes from a workspace folder
         self.roots = [r for r in self.roots if r.real_path != root.real_path] + [root]
 
     def remove(self, uri: str) -> None:
@@ -205,26 +198,55 @@ class Workspace:
     def resolve_uri(self, uri: str) -> ResolvedPath:
         return self.resolve(str(uri_to_path(uri)))
 
-    def protected_reason(self, target: ResolvedPath, extra: Sequence[str] = ()) -> str | None:
+    def protected_reason(
+        self,
+        target: ResolvedPath,
+        extra: Sequence[str] = (),
+        cache: dict[Path, tuple[Path, ...]] | None = None,
+    ) -> str | None:
         """Why `target` needs a per-change approval below unsafe (None: it does not). `extra`
         is the user's own list (user-level settings, never the workspace's)."""
-        rel = target.relative
-        parts = PurePosixPath(rel).parts
-        lowered = [p.lower() for p in parts]
-        for name in PROTECTED_DIRS:
-            if name in lowered:
-                return f"{name} is a protected location"
-        for pattern in (*PROTECTED_GLOBS, *self.extra_protected, *extra):
-            if fnmatch.fnmatch(rel.lower(), pattern.lower()):
-                return f"{rel} is a protected file"
-        guarded = (*self.protected_real_dirs, claw_config_dir(), *_gitdir_targets(target.root))
-        for directory in guarded:
-            if target.path == directory or target.path.is_relative_to(directory):
-                return f"{rel} is inside a protected directory"
-        return None
+        return protected_path_reason(
+            target.path,
+            target.root.real_path,
+            [r.real_path for r in self.roots],
+            extra_globs=(*self.extra_protected, *extra),
+            extra_dirs=self.protected_real_dirs,
+            cache=cache,
+        )
 
     def sensitive(self, target: ResolvedPath) -> bool:
         return is_sensitive_relative(target.relative)
+
+
+def protected_path_reason(
+    path: Path,
+    root: Path,
+    roots: Sequence[Path],
+    *,
+    extra_globs: Sequence[str] = (),
+    extra_dirs: Sequence[Path] = (),
+    cache: dict[Path, tuple[Path, ...]] | None = None,
+) -> str | None:
+    """The one protected-path rule (protected.py) for a real path inside the folder `root`:
+    protected names, the directories the repository's git uses (a `.git` file's target, the
+    common dir, core.hooksPath), directories shaped like a git repository, the home folder's
+    dotfiles when it is open as a workspace folder, and claw-lsp's own directories. `cache`
+    keeps the per-folder directories for the many targets of one shell command."""
+    relative = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+    reason = static_reason(relative, extra_globs)
+    if reason:
+        return reason
+    guarded = cache.get(root) if cache is not None else None
+    if guarded is None:
+        guarded = (*extra_dirs, claw_config_dir(), *gitdir_targets(root))
+        guarded += repo_facts(root, roots).protected_dirs
+        if cache is not None:
+            cache[root] = guarded
+    for directory in guarded:
+        if within(path, directory):
+            return f"{relative} is inside a protected directory"
+    return home_reason(path, roots) or git_dir_shape_reason(path, root)
 
 
 def claw_config_dir() -> Path:
@@ -269,9 +291,14 @@ def _to_real_spelling(path: Path, roots: Sequence[Root]) -> Path:
     return normal
 
 
-def _gitdir_targets(root: Root) -> Iterable[Path]:
-    """A `.git` pointer file (worktrees, submodules) names the real git dir: protect it too."""
-    pointer = root.real_path / ".git"
+def gitdir_targets(root: Path) -> tuple[Path, ...]:
+    """A `.git` pointer file (worktrees, submodules) names the real git dir: protect it too.
+    Read directly as well as asked of git, so a pointer git refuses is still covered."""
+    return tuple(_gitdir_pointer(root))
+
+
+def _gitdir_pointer(root: Path) -> Iterable[Path]:
+    pointer = root / ".git"
     try:
         if pointer.is_file():
             text = pointer.read_text(encoding="utf-8", errors="replace")[:4096]
@@ -279,7 +306,7 @@ def _gitdir_targets(root: Root) -> Iterable[Path]:
                 if line.startswith("gitdir:"):
                     target = Path(line.split(":", 1)[1].strip())
                     if not target.is_absolute():
-                        target = root.real_path / target
+                        target = root / target
                     yield Path(os.path.realpath(target))
     except OSError:
         return

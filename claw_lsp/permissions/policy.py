@@ -185,6 +185,12 @@ def _decide_shell(
         return Decision("deny", "a user rule denies this command", None, False)
     if tier == Tier.UNSAFE:
         return Decision("allow", "unsafe tier")
+    if verdict.refused:
+        return Decision("deny", "; ".join(verdict.refused), None, False)
+    protected = facts.protected or "; ".join(verdict.protected)
+    if protected:
+        # The one protected-path rule: a per-change approval, never a session grant.
+        return Decision("ask", f"it writes a protected path: {protected}", None, False)
     if ruled == "ask":
         return Decision("ask", "a user rule asks before this command", key)
     if grants.has(key):
@@ -199,7 +205,7 @@ def _decide_shell(
         return Decision("allow", "read-only command, sandboxed")
     if not tier.allows(Tier.SHELL):
         return Decision(
-            "ask", f"running commands needs the shell tier (current: {tier.value})", key
+            "ask", f"running commands needs the shell tier (current: {tier.value}): {reasons}", key
         )
     if ruled == "allow" or verdict.risk == Risk.ORDINARY:
         return Decision("allow", "shell tier, sandboxed")

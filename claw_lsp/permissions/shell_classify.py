@@ -10,11 +10,12 @@ spellings of dangerous commands fail closed instead of slipping past a denylist.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from claw_lsp.permissions.shell_paths import expand_word
 from claw_lsp.permissions.shell_programs import (
     SHELLS,
     SYSTEM_BIN_DIRS,
@@ -27,34 +28,10 @@ from claw_lsp.permissions.shell_programs import (
     classify_program,
     is_outside,
 )
+from claw_lsp.permissions.shell_targets import Segment, ShellVerdict, writes_segment
+from claw_lsp.permissions.shell_writes import Writes
 
-
-@dataclass(frozen=True)
-class Segment:
-    """One simple command of a chain or pipeline (nested ones come from $(..), bash -c, eval)."""
-
-    argv: tuple[str, ...]  # words after quote removal; wrappers NOT stripped
-    program: str  # basename of the effective program after unwrapping wrappers
-    text: str  # source text of this segment
-    risk: Risk
-    reasons: tuple[str, ...]
-    effective_argv: tuple[str, ...] = ()  # argv with wrappers (sudo, env, command...) removed
-    kind: Kind = Kind.OTHER
-    has_expansion: bool = False  # $VAR / ${..}: the runtime words are not known
-    nested: bool = False
-    outside_paths: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ShellVerdict:
-    command: str
-    segments: tuple[Segment, ...]
-    risk: Risk
-    reasons: tuple[str, ...]
-    parsed: bool
-    has_substitution: bool
-    has_redirection: bool
-    outside_paths: tuple[str, ...]
+Protect = Callable[[Path, Path], "str | None"]
 
 
 _MAX_COMMAND_CHARS = 100_000
@@ -74,6 +51,7 @@ class _Context:
     has_redirection: bool = False
     forced_approval: bool = False  # a whole-command feature (e.g. a redirect on `{ ..; }`)
     depth: int = 0
+    loose_writes: Writes = field(default_factory=Writes)  # redirects of compound commands
 
     def note(self, reason: str) -> None:
         if reason not in self.reasons:
@@ -81,13 +59,27 @@ class _Context:
 
 
 def classify(
-    command: str, *, cwd: Path | None = None, workspace_roots: Sequence[Path] = ()
+    command: str,
+    *,
+    cwd: Path | None = None,
+    workspace_roots: Sequence[Path] = (),
+    protect: Protect | None = None,
 ) -> ShellVerdict:
+    """`protect(real_path, root)` says why a write target is protected; by default the
+    protected-path rule without the user's own additions (paths.protected_path_reason)."""
     roots = tuple(Path(os.path.realpath(r)) for r in workspace_roots)
     if not roots and cwd is not None:
         roots = (Path(os.path.realpath(cwd)),)
     cwds = [Path(os.path.realpath(cwd))] if cwd is not None else None
-    ctx = _Context(source=command, scope=PathScope(roots, cwds))
+    if protect is None:
+        from claw_lsp.permissions.paths import protected_path_reason
+
+        guards: dict[Path, tuple[Path, ...]] = {}
+
+        def protect(path: Path, root: Path) -> str | None:
+            return protected_path_reason(path, root, roots, cache=guards)
+
+    ctx = _Context(source=command, scope=PathScope(roots, cwds, protect))
     if not command.strip():
         return _verdict(command, ctx, parsed=True, extra=("empty command",))
     if len(command) > _MAX_COMMAND_CHARS or any(s in command for s in _UNSUPPORTED_SYNTAX):
@@ -107,9 +99,15 @@ def _verdict(
         risk = Risk.APPROVAL
     if ctx.forced_approval:
         risk = Risk.APPROVAL
+    loose = writes_segment(ctx.loose_writes, ctx.scope)
+    if loose.outside_paths or loose.protected or loose.refused:
+        risk = Risk.APPROVAL
     reasons = list(ctx.reasons)
     for segment in ctx.segments:
         reasons.extend(r for r in segment.reasons if r not in reasons)
+    protected = [*loose.protected, *(p for s in ctx.segments for p in s.protected)]
+    refused = [*loose.refused, *(r for s in ctx.segments for r in s.refused)]
+    targets = [*loose.write_targets, *(t for s in ctx.segments for t in s.write_targets)]
     return ShellVerdict(
         command=command,
         segments=tuple(ctx.segments),
@@ -118,7 +116,10 @@ def _verdict(
         parsed=parsed,
         has_substitution=ctx.has_substitution,
         has_redirection=ctx.has_redirection,
-        outside_paths=tuple(dict.fromkeys(ctx.outside)),
+        outside_paths=tuple(dict.fromkeys([*ctx.outside, *loose.outside_paths])),
+        protected=tuple(dict.fromkeys(protected)),
+        refused=tuple(dict.fromkeys(refused)),
+        write_targets=tuple(dict.fromkeys(targets)),
     )
 
 
@@ -194,8 +195,9 @@ def _scan_word(node: Any, source: str, ctx: _Context) -> Word:
 _SAFE_SINKS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr"})
 
 
-def _check_redirect(node: Any, ctx: _Context) -> list[str]:
-    """Returns reasons that make the segment need approval; records file redirections."""
+def _check_redirect(node: Any, ctx: _Context, writes: Writes | None = None) -> list[str]:
+    """Returns reasons that make the segment need approval; records file redirections (their
+    targets go to `writes`, the segment's, or the whole command's)."""
     reasons: list[str] = []
     heredoc = getattr(node, "heredoc", None)
     if heredoc is not None:
@@ -228,6 +230,10 @@ def _check_redirect(node: Any, ctx: _Context) -> list[str]:
     ctx.note("redirect to file")
     if is_outside(word.text, ctx.scope):
         ctx.outside.append(word.text)
+    sink = writes if writes is not None else ctx.loose_writes
+    for base in ctx.scope.cwds or []:
+        for variant in expand_word(word.text, base):
+            sink.add(base / variant, follows=True)
     return reasons
 
 
@@ -235,6 +241,7 @@ def _visit_command(node: Any, source: str, ctx: _Context, nested: bool) -> None:
     text = source[node.pos[0] : node.pos[1]]
     words: list[Word] = []
     reasons: list[str] = []
+    redirected = Writes()
     has_assignment = False
     for part in node.parts:
         if part.kind == "word":
@@ -243,19 +250,30 @@ def _visit_command(node: Any, source: str, ctx: _Context, nested: bool) -> None:
             has_assignment = True
             _scan_word(part, source, ctx)
         elif part.kind == "redirect":
-            reasons.extend(_check_redirect(part, ctx))
+            reasons.extend(_check_redirect(part, ctx, redirected))
     if has_assignment:
         reasons.append("variable assignment")
     argv = tuple(w.text for w in words)
     has_expansion = any(w.expansion for w in words)
     if not words:
         reasons.append("redirection only" if not has_assignment else "variable assignment")
-        ctx.segments.append(Segment(argv, "", text, Risk.APPROVAL, tuple(reasons), nested=nested))
+        judged = writes_segment(redirected, ctx.scope)
+        ctx.segments.append(
+            replace(
+                judged,
+                argv=argv,
+                text=text,
+                risk=Risk.APPROVAL,
+                nested=nested,
+                reasons=tuple(dict.fromkeys([*reasons, *judged.reasons])),
+            )
+        )
         return
     effective, wrapped = _unwrap(list(words), ctx)
     program = os.path.basename(effective[0].text) if effective else ""
-    risk, kind, found, outside_paths = classify_program(program, effective, ctx.scope)
-    reasons.extend(found)
+    verdict = classify_program(program, effective, ctx.scope)
+    risk, kind = verdict.risk, verdict.kind
+    reasons.extend(verdict.reasons)
     if wrapped:
         kind = Kind.CODE
         reasons.append(f"wrapper: {os.path.basename(words[0].text)}")
@@ -265,11 +283,16 @@ def _visit_command(node: Any, source: str, ctx: _Context, nested: bool) -> None:
             reasons.append("program run by path")
     if effective and effective[0].expansion:
         reasons.append("dynamic command name")
+    verdict.writes.paths += redirected.paths
+    judged = writes_segment(verdict.writes, ctx.scope)
+    reasons.extend(judged.reasons)
     if reasons:
         risk = Risk.APPROVAL
+    outside_paths = [*verdict.outside, *judged.outside_paths]
     ctx.outside.extend(outside_paths)
     ctx.segments.append(
-        Segment(
+        replace(
+            judged,
             argv=argv,
             program=program,
             text=text,
@@ -279,7 +302,7 @@ def _visit_command(node: Any, source: str, ctx: _Context, nested: bool) -> None:
             kind=kind,
             has_expansion=has_expansion,
             nested=nested,
-            outside_paths=tuple(outside_paths),
+            outside_paths=tuple(dict.fromkeys(outside_paths)),
         )
     )
 

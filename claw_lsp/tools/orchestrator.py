@@ -193,7 +193,9 @@ class Orchestrator:
     def _decide(self, tool: Tool, access: Access) -> Decision:
         settings = self.ctx.settings()
         protected = None
-        if access.kind == "write":
+        # A shell call's paths are the places it writes (tools/shell.py plans them): the same
+        # protected-path rule and tier by target apply to them as to the write tools.
+        if access.kind in ("write", "shell"):
             for target in access.paths:
                 protected = protected or self.ctx.workspace.protected_reason(
                     target, settings.protected_paths

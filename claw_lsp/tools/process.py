@@ -3,8 +3,10 @@
 The child gets its own process group (start_new_session), stdin from /dev/null and merged
 stdout/stderr read in chunks, so output without newlines cannot stall us (RE-05). When the
 deadline passes, the task is cancelled, or the main process exits, the whole group is killed:
-SIGTERM, a short grace, then SIGKILL. Processes that leave the group (setsid, daemonize) escape
-this; the sandbox's PID namespace (--die-with-parent) is what catches those.
+SIGTERM, a short grace, then SIGKILL. Processes that leave the group (setsid, nohup with a
+double fork, daemons) are caught by the sandbox's PID namespace under bwrap, and without the
+sandbox by `subreaper=True`: the command then runs under reaper.py, a child subreaper that
+kills every descendant when the command ends, so no leftover holds the output pipe open.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import os
 import resource
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +34,7 @@ _DRAIN_AFTER_EXIT_S = 1.0
 _NPROC_HEADROOM = 512
 _FSIZE_BYTES = 1 << 30
 _AS_BYTES = 4 << 30
+REAPER = Path(__file__).with_name("reaper.py")
 
 
 @dataclass(frozen=True)
@@ -85,9 +89,13 @@ async def run_process(
     timeout_s: float,
     output_cap: int = 30_000,
     rlimits: bool = True,
+    subreaper: bool = False,
 ) -> ProcessResult:
     if not argv:
         raise ValueError("argv must not be empty")
+    if subreaper:
+        argv = [sys.executable, "-I", "-S", str(REAPER), *argv]
+        env = {**env, "CLAW_LSP_REAPER_PARENT": str(os.getpid())}
     loop = asyncio.get_running_loop()
     started = time.monotonic()
     # Popen rather than asyncio's subprocess: in 3.11 Process.wait() does not return until every

@@ -13,10 +13,7 @@ import fnmatch
 import heapq
 import os
 import re
-import shutil
-import subprocess
-import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
 
 from pydantic import Field
@@ -30,58 +27,20 @@ from claw_lsp.permissions.paths import (
     is_sensitive_relative,
 )
 from claw_lsp.tools.base import Access, ToolArgs, ToolContext, ToolError, ToolOutput, define_tool
+from claw_lsp.tools.ripgrep import rg_binary, run_rg
+
+__all__ = ["rg_binary", "run_rg"]  # bench/ and tests use them from here
 
 MAX_ENTRIES = 500
 MAX_GLOB_RESULTS = 500
 MAX_MATCHES = 100
 MAX_MATCH_LINE_CHARS = 300
 MAX_SEARCHED_FILE_BYTES = 20_000_000
-RG_TIMEOUT_S = 30.0
 ALWAYS_SKIPPED = ("node_modules", ".git")
 
 
-def rg_binary() -> str:
-    """The rg shipped with the `ripgrep` wheel next to our interpreter, else one on PATH."""
-    beside = Path(sys.executable).parent / "rg"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("rg")
-    if not found:
-        raise ToolError("ripgrep (rg) is not installed; reinstall claw-lsp")
-    return found
-
-
-async def run_rg(args: list[str], cwd: Path, stdin: bytes | None = None) -> tuple[int, bytes]:
-    """rg's exit code and stdout. The output (megabytes for a common word) is read by a
-    thread in one blocking read: through the event loop's pipe it cost 20% more time."""
-    # Popen forks here as create_subprocess_exec would; only the reading moves to a thread.
-    proc = subprocess.Popen(  # noqa: ASYNC220
-        # A user's RIPGREP_CONFIG_PATH must not change what we parse or what we skip.
-        [rg_binary(), "--no-config", *args],
-        cwd=cwd,
-        stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        async with asyncio.timeout(RG_TIMEOUT_S):
-            out = await asyncio.to_thread(_collect, proc, stdin)
-    except (TimeoutError, asyncio.CancelledError):
-        proc.kill()  # also ends the thread's read
-        proc.wait()
-        raise
-    return proc.returncode or 0, out
-
-
-def _collect(proc: subprocess.Popen[bytes], stdin: bytes | None) -> bytes:
-    if stdin is not None:
-        return proc.communicate(stdin)[0]  # writes and reads together: no pipe deadlock
-    assert proc.stdout is not None
-    with proc.stdout:
-        out = proc.stdout.read()
-    proc.wait()
-    return out
+def _roots(ctx: ToolContext) -> list[Path]:
+    return [root.real_path for root in ctx.workspace.roots]
 
 
 def _exclusions(*, sensitive: bool = True) -> list[str]:
@@ -179,7 +138,9 @@ async def run_glob(args: GlobArgs, ctx: ToolContext) -> ToolOutput:
         raise ToolError(f"{base.relative} is not a directory")
     # No `--sort path`: it makes rg walk on one thread. Sorting here is cheaper.
     code, out = await run_rg(
-        ["--files", "--hidden", "--glob", args.pattern, *_exclusions()], base.path
+        ["--files", "--hidden", "--glob", args.pattern, *_exclusions()],
+        base.path,
+        roots=_roots(ctx),
     )
     if code not in (0, 1):
         raise ToolError(f"glob failed for pattern {args.pattern!r}")
@@ -240,11 +201,12 @@ async def run_grep(args: GrepArgs, ctx: ToolContext) -> ToolOutput:
     matching += ["-e", args.pattern]
     buffers = _unsaved_buffers(ctx, base, cwd, single)
     rows_format = ["-n", "--with-filename", "--null", "--no-heading", "--color", "never"]
-    disk_search = run_rg([*rows_format, *walk, *matching, "--", target], cwd)
+    roots = _roots(ctx)
+    disk_search = run_rg([*rows_format, *walk, *matching, "--", target], cwd, roots=roots)
     if buffers and not single:
         # Would rg have searched the file at all (ignored, filtered by glob...)? rg knows.
         (code, out), (_, listing) = await asyncio.gather(
-            disk_search, run_rg(["--files", *walk, "--", target], cwd)
+            disk_search, run_rg(["--files", *walk, "--", target], cwd, roots=roots)
         )
         eligible = set(listing.decode("utf-8", "replace").split("\n"))
         buffers = {path: text for path, text in buffers.items() if path in eligible}
@@ -253,7 +215,7 @@ async def run_grep(args: GrepArgs, ctx: ToolContext) -> ToolOutput:
     if code not in (0, 1):
         raise ToolError(f"grep failed: invalid pattern {args.pattern!r}?")
     buffer_rows = {
-        path: await _search_buffer(text, matching, cwd) for path, text in buffers.items()
+        path: await _search_buffer(text, matching, cwd, roots) for path, text in buffers.items()
     }
     root_real = base.root.real_path
     prefix = "" if cwd == root_real else cwd.relative_to(root_real).as_posix() + "/"
@@ -362,12 +324,15 @@ def _unsaved_buffers(
     return found
 
 
-async def _search_buffer(text: str, matching: list[str], cwd: Path) -> list[str]:
+async def _search_buffer(
+    text: str, matching: list[str], cwd: Path, roots: Sequence[Path]
+) -> list[str]:
     """The same rg, the same pattern flags, over the buffer on stdin: `line:text` rows."""
     code, out = await run_rg(
         ["-n", "--no-filename", "--color", "never", *matching, "-"],
         cwd,
         stdin=text.encode("utf-8", "replace"),
+        roots=roots,
     )
     if code not in (0, 1):
         return []

@@ -124,33 +124,56 @@ def harness(ws: Path, tmp_path: Path) -> Harness:
     return Harness([ws], state_dir=tmp_path / "state", tier=Tier.WRITE)
 
 
-def agent_processes() -> list[int]:
-    """Live processes started by an agent tool: the child env always carries CLAW_LSP_AGENT=1."""
+def agent_processes(under: Path | None = None) -> list[int]:
+    """Live processes started by an agent tool (the child env always carries CLAW_LSP_AGENT=1)
+    that belong to this test run: below this pytest process, or working under `under` (an
+    orphan re-parented to init keeps its cwd). Other test runs on the machine are not ours."""
     found = []
+    me = os.getpid()
     for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
+        if not entry.isdigit() or int(entry) == me:
             continue
         try:
             with open(f"/proc/{entry}/environ", "rb") as fh:
                 environ = fh.read().split(b"\0")
             with open(f"/proc/{entry}/stat", "rb") as fh:
                 state = fh.read().rsplit(b")", 1)[1].split()[0]
+            cwd = os.readlink(f"/proc/{entry}/cwd")
         except OSError:
             continue
-        if b"CLAW_LSP_AGENT=1" in environ and state not in (b"Z", b"X"):
+        if b"CLAW_LSP_AGENT=1" not in environ or state in (b"Z", b"X"):
+            continue
+        mine = _descends_from(int(entry), me) or (
+            under is not None and Path(cwd).is_relative_to(under)
+        )
+        if mine:
             found.append(int(entry))
     return found
 
 
+def _descends_from(pid: int, ancestor: int) -> bool:
+    for _ in range(64):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as fh:
+                pid = int(fh.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return False
+        if pid == ancestor:
+            return True
+        if pid <= 1:
+            return False
+    return False
+
+
 @pytest.fixture
-def no_orphans() -> Iterator[None]:
+def no_orphans(tmp_path: Path) -> Iterator[None]:
     """After a shell test, no process an agent command started may still be running."""
-    before = set(agent_processes())
+    before = set(agent_processes(tmp_path))
     yield
     deadline = time.monotonic() + 10  # the kill is asynchronous; wait for it, never sleep fixed
     left: list[int] = []
     while time.monotonic() < deadline:
-        left = [pid for pid in agent_processes() if pid not in before]
+        left = [pid for pid in agent_processes(tmp_path) if pid not in before]
         if not left:
             return
         time.sleep(0.1)

@@ -121,10 +121,10 @@ async def test_pt08_lowering_the_tier_kills_the_running_command_and_requeues_che
     try:
         turn = asyncio.ensure_future(claw.ask("run it"))
         for _ in range(600):  # wait (bounded) until the command really runs
-            if agent_processes():
+            if agent_processes(workspace):
                 break
             await asyncio.sleep(0.05)
-        assert agent_processes(), "the shell command never started"
+        assert agent_processes(workspace), "the shell command never started"
         await claw.command("claw.setTier", {"tier": "read-only"})
         result = await asyncio.wait_for(turn, 60)
     finally:

@@ -11,6 +11,7 @@ import pytest
 
 from claw_lsp.permissions.child_env import build_child_env
 from claw_lsp.permissions.sandbox import probe_sandbox, sandbox_argv
+from claw_lsp.permissions.sandbox_plan import SandboxPlan
 from claw_lsp.tools.process import ProcessResult, run_process
 
 ENV = build_child_env(os.environ)
@@ -210,7 +211,7 @@ async def test_sandboxed_command_through_the_runner(tmp_path: Path) -> None:
         "echo $$; touch inside && touch /etc/claw_probe; sleep 30",
         bwrap=bwrap,
         cwd=tmp_path,
-        writable_roots=[tmp_path],
+        plan=SandboxPlan(writable=[tmp_path]),
     )
     result = await run_process(argv, cwd=tmp_path, env=ENV, timeout_s=2)
     assert result.timed_out

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from claw_lsp.permissions.shell_classify import Risk, classify
+from claw_lsp.permissions.shell_paths import expand_braces
 
 
 @pytest.fixture
@@ -220,10 +222,10 @@ ORDINARY = [
     "touch new.txt",
     "cp a.py c.py",
     "mv a.py d.py",
-    "git add a.py",
     "mkdir x && touch x/y",
-    "git status && git add -A",
     "cd src && touch new.py",
+    "cp -r src out",
+    "mkdir -p docs/{api,guide}/img",
 ]
 
 
@@ -336,3 +338,103 @@ def test_deeply_nested_scripts_do_not_crash(workspace: Path) -> None:
     for _ in range(8):
         command = f"bash -c {command!r}"
     assert judge(command, workspace) is Risk.APPROVAL
+
+
+# --- where a command writes (issue 13) --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("{a,b}", ["a", "b"]),
+        ("x{1..3}", ["x1", "x2", "x3"]),
+        ("f{01..03}", ["f01", "f02", "f03"]),
+        ("{a..e..2}", ["a", "c", "e"]),
+        ("{3..1}", ["3", "2", "1"]),
+        ("{a,{b,c}}d", ["ad", "bd", "cd"]),
+        ("{a,b}{c,d}", ["ac", "ad", "bc", "bd"]),
+        ("a{b}c", ["a{b}c"]),
+        ("plain", ["plain"]),
+        ("{,x}y", ["y", "xy"]),
+    ],
+)
+def test_braces_expand_like_bash(word: str, expected: list[str]) -> None:
+    assert expand_braces(word) == expected
+
+
+def test_a_huge_brace_expansion_asks(workspace: Path) -> None:
+    verdict = classify("touch f{1..100000}", cwd=workspace, workspace_roots=[workspace])
+    assert verdict.risk is Risk.APPROVAL and "brace expansion too large to check" in verdict.reasons
+
+
+def targets(command: str, workspace: Path) -> set[str]:
+    verdict = classify(command, cwd=workspace, workspace_roots=[workspace])
+    return {t.relative_to(workspace).as_posix() for t in verdict.write_targets}
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("cp a.py src", {"src/a.py"}),
+        ("cp a.py src/", {"src/a.py"}),
+        ("cp a.py new.py", {"new.py"}),
+        ("cp -T a.py src2", {"src2"}),
+        ("cp -t src a.py", {"src/a.py"}),
+        ("cp a.py src/b.py out", {"out/a.py", "out/b.py"}),
+        ("cp -r src out", {"out", "out/b.py"}),
+        ("cp -r src/. .", {".", "b.py"}),
+        ("mv a.py src", {"src/a.py", "a.py"}),
+        ("install -D a.py x/y.py", {"x/y.py"}),
+        ("install -d d1 d2", {"d1", "d2"}),
+        ("ln -s a.py link", {"link"}),
+        ("mkdir -p m/n && touch m/n/o", {"m/n", "m/n/o"}),
+        ("dd if=a.py of=copy.py", {"copy.py"}),
+        ("sed -i s/a/b/ a.py src/b.py", {"a.py", "src/b.py"}),
+        ("sed -n p a.py", set()),
+        ("chmod +x a.py", {"a.py"}),
+        ("chmod 755 a.py", {"a.py"}),
+        ("chmod -R u+w src", {"src", "src/b.py"}),
+        ("rm -r src", {"src", "src/b.py"}),
+        ("truncate -s 0 a.py", {"a.py"}),
+        ("echo x > out.txt 2>/dev/null", {"out.txt"}),
+        ("tee one two < a.py", {"one", "two"}),
+        ("cp a.py {x,y}.py", {"x.py", "y.py"}),
+        ("cp a.py sr?", {"sr?", "src/a.py"}),
+        ("rsync -a src/ dest", {"dest", "dest/b.py"}),
+        ("rsync -a src dest", {"dest/src", "dest/src/b.py"}),
+        ("cd src && touch c.py", {"c.py", "src/c.py"}),
+        ("sort -o sorted.txt a.py", {"sorted.txt"}),
+    ],
+)
+def test_every_write_target_is_found(command: str, expected: set[str], workspace: Path) -> None:
+    assert targets(command, workspace) == expected
+
+
+def test_archive_members_are_write_targets(workspace: Path) -> None:
+    import tarfile
+    import zipfile
+
+    with tarfile.open(workspace / "a.tar", "w") as archive:
+        archive.add(workspace / "src", arcname="pkg")
+    with zipfile.ZipFile(workspace / "a.zip", "w") as archive:
+        archive.writestr("z/.envrc", "x")
+    assert targets("tar -xf a.tar -C out", workspace) == {"out/pkg", "out/pkg/b.py"}
+    assert targets("tar xf a.tar", workspace) == {"pkg", "pkg/b.py"}
+    assert targets("unzip a.zip -d u", workspace) == {"u/z/.envrc"}
+    verdict = classify("tar -xf missing.tar", cwd=workspace, workspace_roots=[workspace])
+    assert verdict.protected  # what cannot be listed is not assumed harmless
+
+
+def test_a_write_is_refused_through_a_hard_link_or_a_symlink_out(
+    workspace: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    os.link(outside / "secret.txt", workspace / "linked.txt")
+    (workspace / "out").symlink_to(outside)
+    for command in ("cp a.py linked.txt", "echo x >> linked.txt", "cp a.py out/x", "touch out/y"):
+        verdict = classify(command, cwd=workspace, workspace_roots=[workspace])
+        assert verdict.refused and verdict.risk is Risk.APPROVAL, command
+    # ln -s into a symlinked directory lands outside; with -n it replaces the link itself.
+    assert classify("ln -sf a.py out", cwd=workspace, workspace_roots=[workspace]).refused
+    for command in ("mv linked.txt moved.txt", "rm linked.txt", "ln -sfn a.py out"):
+        assert not classify(command, cwd=workspace, workspace_roots=[workspace]).refused, command
