@@ -9,12 +9,15 @@ import sys
 from typing import Any
 
 from claw_lsp import __version__
-from claw_lsp.foundation.secrets import redact
+from claw_lsp.foundation.escape import escape_for_display
+from claw_lsp.foundation.secrets import redact, register_secret
 
 
 class _RedactingFormatter(logging.Formatter):
+    """Log lines carry model and backend text: secrets masked, terminal escapes shown."""
+
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+        return escape_for_display(redact(super().format(record)), multiline=True)
 
 
 def setup_logging(debug: bool, log_file: str | None) -> None:
@@ -35,7 +38,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="claw-lsp", description=__doc__)
     parser.add_argument("--version", action="version", version=f"claw-lsp {__version__}")
     parser.add_argument("--stdio", action="store_true", help="serve on stdio (the default)")
-    parser.add_argument("--tcp", metavar="HOST:PORT", help="debugging only: loopback, one client")
+    parser.add_argument(
+        "--tcp",
+        metavar="HOST:PORT",
+        help="debugging only: loopback, one client, which must send the launch token as "
+        "initializationOptions.clawToken (port 0 picks a free port)",
+    )
+    parser.add_argument(
+        "--tcp-token",
+        metavar="TOKEN",
+        help="the launch token for --tcp (default: $CLAW_LSP_TCP_TOKEN, else a random one, "
+        "printed to stderr)",
+    )
     parser.add_argument("--debug", action="store_true", help="log more; show internal errors")
     parser.add_argument("--log-file", help="log here instead of stderr")
     sub = parser.add_subparsers(dest="command")
@@ -84,14 +98,44 @@ def serve(args: Any) -> int:
         user_file = {}
     server = create_server(user_file=user_file, env=options_from_env(), debug=args.debug)
     if args.tcp:
-        host, _, port = args.tcp.rpartition(":")
-        if host not in ("127.0.0.1", "localhost", "::1"):
-            print("claw-lsp: --tcp only binds to loopback (127.0.0.1)", file=sys.stderr)
-            return 2
-        server.start_tcp(host, int(port))
-        return 0
+        return serve_tcp(args, server)
     start_stdio(server)
     # stdin closed (the editor went away, with or without shutdown): leave nothing running.
+    kill_children()
+    sys.stdout.flush()
+    os._exit(0 if server.protocol._shutdown else 1)
+
+
+def serve_tcp(args: Any, server: Any) -> int:
+    import secrets
+
+    from claw_lsp.server.lifecycle import kill_children
+    from claw_lsp.server.tcp import LOOPBACK_HOSTS, MIN_TOKEN_CHARS, TOKEN_ENV, start_tcp
+
+    host, _, port_text = args.tcp.rpartition(":")
+    host = host.strip("[]")
+    if host not in LOOPBACK_HOSTS or not port_text.isdigit():
+        print("claw-lsp: --tcp takes 127.0.0.1:PORT (loopback only)", file=sys.stderr)
+        return 2
+    token = args.tcp_token or os.environ.get(TOKEN_ENV) or ""
+    generated = not token
+    if generated:
+        token = secrets.token_urlsafe(24)
+    elif len(token) < MIN_TOKEN_CHARS:
+        print(f"claw-lsp: the TCP token needs {MIN_TOKEN_CHARS}+ characters", file=sys.stderr)
+        return 2
+    register_secret(token)  # never in a log line or a frame
+
+    def listening(bound_host: str, bound_port: int) -> None:
+        note = f"; launch token: {token}" if generated else ""
+        # Printed, not logged: the log formatter would (rightly) mask the token.
+        print(
+            f"claw-lsp: listening on {bound_host}:{bound_port} for one client{note}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    start_tcp(server, host, int(port_text), token, listening)
     kill_children()
     sys.stdout.flush()
     os._exit(0 if server.protocol._shutdown else 1)

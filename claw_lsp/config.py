@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from claw_lsp.config_mcp import McpServerSpec, parse_mcp_servers
-from claw_lsp.foundation.secrets import register_secret
+from claw_lsp.foundation.secrets import display_url, register_secret, register_url_credentials
 from claw_lsp.foundation.tiers import Tier
 
 ApprovalMode = Literal["ask", "deny"]
@@ -117,7 +117,7 @@ class Settings:
     def public_view(self) -> dict[str, Any]:
         """What may be shown to the user: everything but the key."""
         return {
-            "baseUrl": self.base_url,
+            "baseUrl": display_url(self.base_url),
             "model": self.model,
             "tier": self.tier.value,
             "approvals": self.approvals,
@@ -236,6 +236,7 @@ def _validate(raw: Mapping[str, Any], sources: Mapping[str, str]) -> Settings:
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"baseUrl must start with http:// or https://, got {url!r}")
         values["base_url"] = url
+        register_url_credentials(url)  # user:pass@ in the URL is a secret too
         values["backend_source"] = sources.get("baseUrl", "config")
     if "model" in raw:
         values["model"] = str(raw["model"]).strip() or None

@@ -12,6 +12,7 @@ from typing import Any
 
 from claw_lsp.config import ConfigError, options_from_env, read_user_config, resolve_settings
 from claw_lsp.edits.disk import write_changes_to_disk
+from claw_lsp.foundation.escape import escape_for_display, escaped_approval
 from claw_lsp.foundation.ports import (
     ApplyResult,
     ApprovalAnswer,
@@ -20,7 +21,18 @@ from claw_lsp.foundation.ports import (
     FileChange,
     OpenDocument,
 )
+from claw_lsp.foundation.secrets import redact, split_streamed
 from claw_lsp.permissions.paths import Workspace, make_root
+
+
+def shown(text: Any, *, multiline: bool = True) -> str:
+    """Anything printed to the terminal: secrets masked, control, bidi and zero-width characters
+    escaped (a model-chosen ESC ] 0; ... BEL would otherwise retitle the window)."""
+    return escape_for_display(redact(str(text)), multiline=multiline)
+
+
+def say(text: Any, *, multiline: bool = True, end: str = "\n") -> None:
+    print(shown(text, multiline=multiline), end=end, file=sys.stderr, flush=True)
 
 
 class DiskEditor:
@@ -59,17 +71,12 @@ class TerminalApprover:
     async def ask(self, request: ApprovalRequest) -> ApprovalAnswer:
         if self.assume_yes:
             return "once"
+        tool, subject, reason = escaped_approval(request.tool, request.subject, request.reason)
         if not (sys.stdin.isatty() and sys.stderr.isatty()):
-            print(
-                f"\n[claw] denied {request.tool} {request.subject} ({request.reason}); no "
-                "terminal to ask",
-                file=sys.stderr,
-            )
+            say(f"\n[claw] denied {tool} {subject} ({reason}); no terminal to ask")
             return "deny"
         choices = "[o]nce, [s]ession, [N]o" if request.allow_session else "[o]nce, [N]o"
-        prompt = (
-            f"\n[claw] allow {request.tool}: {request.subject}\n  ({request.reason}) {choices}? "
-        )
+        prompt = shown(f"\n[claw] allow {tool}: {subject}\n  ({reason}) {choices}? ")
         answer = await asyncio.to_thread(_read_answer, prompt)
         if answer.startswith("o"):
             return "once"
@@ -87,32 +94,37 @@ def _read_answer(prompt: str) -> str:
 class TerminalEvents:
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
+        self._held = ""  # the streamed text's last word, until the next delta shows it whole
 
     def emit(self, kind: str, payload: dict[str, Any]) -> None:
         if self.quiet:
             return
         if kind == "text":
-            sys.stdout.write(payload.get("delta", ""))
-            sys.stdout.flush()
-        elif kind == "toolCall":
+            ready, self._held = split_streamed(self._held + str(payload.get("delta", "")))
+            self._write_text(ready)
+            return
+        self._write_text(self._held)
+        self._held = ""
+        if kind == "toolCall":
             args = json.dumps(payload.get("arguments"))[:200]
-            print(f"\n• {payload.get('name')} {args}", file=sys.stderr)
+            say(f"\n• {shown(payload.get('name'), multiline=False)} {args}")
         elif kind == "toolResult":
             mark = "✓" if payload.get("ok") else "✗"
-            print(f"  {mark} {payload.get('summary')}", file=sys.stderr)
+            say(f"  {mark} {shown(payload.get('summary'), multiline=False)}")
         elif kind == "attachment":
-            print(
-                f"\n• attached @{payload.get('name')} ({payload.get('type')}, "
-                f"{payload.get('chars')} chars)",
-                file=sys.stderr,
+            say(
+                f"\n• attached @{shown(payload.get('name'), multiline=False)} "
+                f"({payload.get('type')}, {payload.get('chars')} chars)"
             )
         elif kind in ("notice", "error"):
-            print(f"[claw] {payload.get('message')}", file=sys.stderr)
+            say(f"[claw] {payload.get('message')}")
         elif kind == "proposal":
-            print(
-                f"\n[claw] proposal {payload.get('proposal')}:\n{payload.get('diff')}",
-                file=sys.stderr,
-            )
+            say(f"\n[claw] proposal {payload.get('proposal')}:\n{payload.get('diff')}")
+
+    def _write_text(self, text: str) -> None:
+        if text:
+            sys.stdout.write(shown(text))
+            sys.stdout.flush()
 
 
 def build_service(args: Any, overrides: dict[str, Any]) -> Any:
@@ -129,9 +141,7 @@ def build_service(args: Any, overrides: dict[str, Any]) -> Any:
         protected_real_dirs=(settings.state_dir.resolve(),),
     )
     quiet = bool(getattr(args, "json", False))
-    store = SessionStore(
-        settings.state_dir, on_warning=lambda m: print(f"[claw] {m}", file=sys.stderr)
-    )
+    store = SessionStore(settings.state_dir, on_warning=lambda m: say(f"[claw] {m}"))
     editor = DiskEditor()
     service = AgentService(
         settings=lambda: settings,
@@ -168,7 +178,7 @@ def run_command(args: Any) -> int:
     try:
         service, settings = build_service(args, overrides)
     except ConfigError as exc:
-        print(f"claw-lsp: configuration error: {exc}", file=sys.stderr)
+        say(f"claw-lsp: configuration error: {exc}")
         return 1
     if args.command == "sessions":
         return _sessions(service, args)
@@ -186,7 +196,8 @@ def _sessions(service: Any, args: Any) -> int:
     elif not rows:
         print("no sessions for this folder")
     for row in [] if args.json else rows:
-        print(f"{row['id']}  {row['turns']:>3} turns  {row['updated']}  {row['title']}")
+        title = shown(row["title"], multiline=False)
+        print(f"{row['id']}  {row['turns']:>3} turns  {row['updated']}  {title}")
     return 0
 
 
@@ -198,7 +209,7 @@ async def _doctor(service: Any, settings: Any, args: Any) -> int:
     finally:
         await service.aclose()
         await service.models.close()
-    print(json.dumps(result["report"], indent=2) if args.json else result["text"])
+    print(json.dumps(result["report"], indent=2) if args.json else shown(result["text"]))
     return 0 if result["ok"] else 1
 
 
@@ -215,10 +226,10 @@ async def _ask(service: Any, args: Any) -> int:
     try:
         result = await service.submit(Prompt(text=args.prompt, session=args.session))
     except asyncio.CancelledError:
-        print("\n[claw] cancelled", file=sys.stderr)
+        say("\n[claw] cancelled")
         return 130
     except ServiceError as exc:
-        print(f"claw-lsp: {exc}", file=sys.stderr)
+        say(f"claw-lsp: {exc}")
         return 1
     finally:
         await service.aclose()  # MCP servers stop with the command
@@ -229,11 +240,11 @@ async def _ask(service: Any, args: Any) -> int:
         print(json.dumps(result, indent=2))
     else:
         if result["stopReason"] == "local":
-            print(result["text"])
+            print(shown(result["text"]))
         elif result["stopReason"] == "cancelled":
-            print("\n[claw] cancelled", file=sys.stderr)
+            say("\n[claw] cancelled")
         elif result["stopReason"] == "error":
-            print(f"\n[claw] {result['text'].splitlines()[-1]}", file=sys.stderr)
+            say(f"\n[claw] {result['text'].splitlines()[-1]}")
         else:
             print()
     return {"done": 0, "local": 0, "maxTurns": 0, "cancelled": 130}.get(result["stopReason"], 1)

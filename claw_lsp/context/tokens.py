@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from claw_lsp.llm.base import Usage
+from claw_lsp.llm.origin import fetch_json
 from claw_lsp.llm.probe import context_window_from_entry
 
 DEFAULT_CHARS_PER_TOKEN = 4.0
@@ -149,10 +149,8 @@ async def fetch_metadata_window(
 
 
 def _model_entries(base_url: str, api_key: str | None) -> list[dict[str, Any]]:
-    request = urllib.request.Request(base_url.rstrip("/") + "/models")
-    if api_key:
-        request.add_header("Authorization", f"Bearer {api_key}")
-    with urllib.request.urlopen(request, timeout=_MODELS_TIMEOUT_S) as response:
-        payload = json.loads(response.read(_MODELS_MAX_BYTES))
+    # fetch_json follows no redirect to another origin: the key stays with the backend.
+    url = base_url.rstrip("/") + "/models"
+    payload = fetch_json(url, api_key, _MODELS_TIMEOUT_S, _MODELS_MAX_BYTES)
     data = payload.get("data") if isinstance(payload, dict) else None
     return [e for e in data or [] if isinstance(e, dict)]

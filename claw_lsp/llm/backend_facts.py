@@ -37,6 +37,10 @@ def describe_error(exc: BaseException, base_url: str, timeout_s: float) -> str:
     """A short, user-facing explanation of a failed request (not yet redacted)."""
     import openai
 
+    from claw_lsp.llm.origin import find_redirect_refusal
+
+    if (refusal := find_redirect_refusal(exc)) is not None:
+        return str(refusal)
     if isinstance(exc, openai.APITimeoutError):
         return f"timed out after {timeout_s:g} s talking to {base_url}"
     if isinstance(exc, openai.APIConnectionError):

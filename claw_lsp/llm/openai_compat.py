@@ -12,8 +12,10 @@ import random
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from claw_lsp.foundation.secrets import display_url, redact_message, register_url_credentials
 from claw_lsp.llm.backend_errors import map_status_error
 from claw_lsp.llm.base import BackendError, ChatRequest, ModelReply
+from claw_lsp.llm.origin import CrossOriginRedirect, find_redirect_refusal, guarded_http_client
 from claw_lsp.llm.stream_reply import read_completion, read_stream
 
 MAX_RETRIES = 3
@@ -44,6 +46,8 @@ class OpenAICompatModel:
 
         self.model_name = model
         self.base_url = base_url
+        register_url_credentials(base_url)
+        self._shown_url = display_url(base_url)
         self._max_retries = max_retries
         self._extra_body = dict(extra_body or {})
         # Some servers (llama-cpp-python with tool_choice auto) cannot stream tool calls.
@@ -54,6 +58,8 @@ class OpenAICompatModel:
             api_key=api_key or "none",
             max_retries=0,
             timeout=openai.Timeout(read_timeout, connect=connect_timeout, write=30.0, pool=5.0),
+            # The key (and the conversation) never follow a redirect to another origin.
+            http_client=guarded_http_client(base_url),
         )
         self._openai = openai
 
@@ -78,7 +84,8 @@ class OpenAICompatModel:
         # History and tools travel in extra_body, which the SDK sends as is: as typed
         # arguments they would be walked by its TypedDict transform on every request, a cost
         # that grows with the history (issue 9). They are plain JSON already (wire_message).
-        body: dict[str, Any] = {"messages": list(request.messages)}
+        # Whatever assembled the messages, the model is sent no secret (issue 13, rule 5).
+        body: dict[str, Any] = {"messages": [redact_message(m) for m in request.messages]}
         if request.tools:
             body["tools"] = list(request.tools)
         kwargs: dict[str, Any] = {"model": self.model_name, "messages": []}
@@ -109,9 +116,11 @@ class OpenAICompatModel:
                     if stream and "event-stream" in content_type:
                         return await read_stream(response, on_text, on_notice)
                     return await read_completion(response, on_text, on_notice)
+            except CrossOriginRedirect as exc:
+                raise BackendError(str(exc), "unreachable") from None
             except openai.APIStatusError as exc:
                 status = exc.status_code
-                error = map_status_error(status, _body_text(exc), self.base_url)
+                error = map_status_error(status, _body_text(exc), self._shown_url or "")
                 delay = _retry_delay(exc, attempt)
                 if status == 429 and delay is None:
                     raise BackendError(
@@ -126,17 +135,19 @@ class OpenAICompatModel:
             except openai.APITimeoutError:
                 if attempt >= self._max_retries:
                     raise BackendError(
-                        f"the backend at {self.base_url} did not answer within the request "
+                        f"the backend at {self._shown_url} did not answer within the request "
                         "timeout (requestTimeout)",
                         "timeout",
                     ) from None
                 delay, reason = _backoff(attempt), "the backend did not answer in time"
                 limit = self._max_retries
-            except openai.APIConnectionError:
+            except openai.APIConnectionError as exc:
+                if (refusal := find_redirect_refusal(exc)) is not None:
+                    raise BackendError(str(refusal), "unreachable") from None
                 limit = min(self._max_retries, MAX_CONNECT_RETRIES)
                 if attempt >= limit:
                     raise BackendError(
-                        f"cannot reach the model backend at {self.base_url}: is the server "
+                        f"cannot reach the model backend at {self._shown_url}: is the server "
                         "running? (check baseUrl / OPENAI_BASE_URL)",
                         "unreachable",
                     ) from None

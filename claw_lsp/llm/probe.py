@@ -27,6 +27,7 @@ from claw_lsp.llm.backend_facts import (
     prefix_cache_statement,
     redacted,
 )
+from claw_lsp.llm.origin import guarded_http_client
 from claw_lsp.llm.template_hint import template_family
 from claw_lsp.llm.toolcall_text import extract_text_tool_calls
 
@@ -327,6 +328,7 @@ async def probe_backend(
             api_key=api_key or "no-key-configured",
             max_retries=0,
             timeout=openai.Timeout(timeout_s, connect=min(5.0, timeout_s)),
+            http_client=guarded_http_client(report.base_url),  # the key stays with its origin
         )
         probe = _Probe(client, report, timeout_s)
         # Per-request timeouts bound each read; this bounds the sum of all steps.

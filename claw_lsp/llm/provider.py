@@ -4,14 +4,14 @@ else one clear error that says how to configure a backend."""
 from __future__ import annotations
 
 import asyncio
-import json
-import urllib.request
 from typing import Any
 
 from claw_lsp.config import NO_BACKEND_MESSAGE, Settings
+from claw_lsp.foundation.secrets import display_url, register_url_credentials
 from claw_lsp.llm.base import BackendError
 from claw_lsp.llm.embedded import EmbeddedBackend, find_embedded_model
 from claw_lsp.llm.openai_compat import MAX_RETRIES, OpenAICompatModel
+from claw_lsp.llm.origin import CrossOriginRedirect, fetch_json
 from claw_lsp.llm.probe import ProbeCache, ProbeReport
 from claw_lsp.llm.template_hint import fetch_template_family
 from claw_lsp.llm.text_mode import choose_tool_mode
@@ -138,6 +138,8 @@ class ModelProvider:
 
     async def _endpoint(self, settings: Settings) -> tuple[str, str]:
         if settings.base_url:
+            # A password or key inside the URL is a secret like the API key (issue 13).
+            register_url_credentials(settings.base_url)
             model = settings.model or await self._first_model(settings)
             return settings.base_url, model
         info = find_embedded_model()
@@ -162,12 +164,14 @@ class ModelProvider:
             names = await asyncio.to_thread(
                 _list_models, settings.base_url, settings.api_key, settings.connect_timeout + 5
             )
+        except CrossOriginRedirect as exc:
+            raise BackendError(str(exc), "unreachable") from None
         except Exception:
             names = []
         if not names:
             raise BackendError(
-                f"no model is configured and {settings.base_url}/models lists none: set "
-                "OPENAI_MODEL or claw.model",
+                f"no model is configured and {display_url(settings.base_url)}/models lists "
+                "none: set OPENAI_MODEL or claw.model",
                 "not_configured",
             )
         self._discovered[settings.base_url] = names[0]
@@ -176,8 +180,9 @@ class ModelProvider:
     def describe(self, settings: Settings) -> dict[str, Any]:
         if settings.base_url:
             model = settings.model or self._discovered.get(settings.base_url)
+            register_url_credentials(settings.base_url)
             return {
-                "baseUrl": settings.base_url,
+                "baseUrl": display_url(settings.base_url),
                 "model": model,
                 "embedded": False,
                 "source": settings.backend_source,
@@ -202,9 +207,7 @@ class ModelProvider:
 
 
 def _list_models(base_url: str, api_key: str | None, timeout: float) -> list[str]:
-    request = urllib.request.Request(base_url.rstrip("/") + "/models")
-    if api_key:
-        request.add_header("Authorization", f"Bearer {api_key}")
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        payload = json.loads(response.read(2_000_000))
+    payload = fetch_json(base_url.rstrip("/") + "/models", api_key, timeout, 2_000_000)
+    if not isinstance(payload, dict):
+        return []
     return [str(m["id"]) for m in payload.get("data", []) if isinstance(m, dict) and "id" in m]

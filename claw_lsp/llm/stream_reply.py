@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from claw_lsp.foundation.escape import escape_for_display
 from claw_lsp.foundation.json_values import mapping_at
 from claw_lsp.foundation.messages import ToolCall, Usage
 from claw_lsp.llm.arguments import MAX_ARGUMENTS_CHARS
@@ -30,13 +31,12 @@ MAX_LINE_BYTES = 4_000_000
 # Lines read between two yields to the event loop (each costs tens of microseconds).
 LINES_PER_YIELD = 64
 REPLY_CAPPED_NOTICE = f"the reply exceeded {MAX_REPLY_CHARS:,} characters; the rest was not read"
-# C0 (but tab, newline, carriage return), DEL and C1: terminal escapes and invisible junk.
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def escape_control_characters(text: str) -> str:
-    """Control characters in assistant text are shown, never interpreted (terminal escapes)."""
-    return _CONTROL_CHARACTERS.sub(lambda match: f"\\x{ord(match.group(0)):02x}", text)
+    """Control, bidi and zero-width characters in assistant text are shown, never interpreted
+    (terminal escapes, reordered text); its lines and tabs stay."""
+    return escape_for_display(text, multiline=True)
 
 
 @dataclass

@@ -3,11 +3,11 @@ model writes reaches this module except the call itself."""
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from claw_lsp.foundation.escape import escape_for_display
 from claw_lsp.foundation.tiers import Tier
 from claw_lsp.permissions.access import access_kind
 from claw_lsp.permissions.rules import PermissionRules
@@ -214,16 +214,4 @@ def _decide_shell(
 
 def display_safe(text: str, limit: int = 2000) -> str:
     """Escape control and bidirectional characters so an approval shows what will really run."""
-    out = []
-    for ch in text[:limit]:
-        if ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") or ch in "\u2028\u2029":
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    if len(text) > limit:
-        out.append(f"... [{len(text) - limit} more characters]")
-    return "".join(out)
+    return escape_for_display(text, limit=limit)

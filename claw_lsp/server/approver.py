@@ -9,6 +9,7 @@ import logging
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
+from claw_lsp.foundation.escape import escaped_approval
 from claw_lsp.foundation.ports import ApprovalAnswer, ApprovalRequest
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ class LspApprover:
 
     async def ask(self, request: ApprovalRequest) -> ApprovalAnswer:
         actions = [ALLOW_ONCE, *([ALLOW_SESSION] if request.allow_session else []), DENY]
-        message = f"claw wants to run {request.tool}: {request.subject}\nReason: {request.reason}"
+        message = approval_message(request)
         params = types.ShowMessageRequestParams(
             type=types.MessageType.Warning,
             message=message,
@@ -48,3 +49,9 @@ class LspApprover:
         if title == ALLOW_SESSION and request.allow_session:
             return "session"
         return "deny"
+
+
+def approval_message(request: ApprovalRequest) -> str:
+    """The dialog text. Its lines are ours: nothing the model wrote can add or reorder one."""
+    tool, subject, reason = escaped_approval(request.tool, request.subject, request.reason)
+    return f"claw wants to run {tool}: {subject}\nReason: {reason}"

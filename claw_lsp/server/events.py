@@ -11,7 +11,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
-from claw_lsp.foundation.secrets import neutralize_markdown, redact
+from claw_lsp.foundation.secrets import neutralize_markdown, redact, split_streamed
 from claw_lsp.server.names import EVENT_NOTIFICATION
 
 TEXT_INTERVAL_S = 0.05
@@ -114,9 +114,10 @@ class LspEvents:
 def _complete_part(text: str) -> tuple[str, str]:
     """Split streamed text so that markup that could become a remote image (`![..](..)`, a
     reference definition, an HTML tag) is neutralised whole: the unfinished last line is held
-    back while it contains such a start."""
+    back while it contains such a start; and so that a secret is redacted whole (egress.py),
+    the last word waits for the text that follows it."""
     cut = text.rfind("\n") + 1
     tail = text[cut:]
     if any(marker in tail for marker in ("![", "<", "[")) or tail.endswith("!"):
         return text[:cut], tail
-    return text, ""
+    return split_streamed(text)

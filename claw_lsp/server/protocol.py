@@ -1,14 +1,18 @@
 """pygls' protocol with the lifecycle and error rules of LSP enforced (SECURITY.md §3):
 requests before `initialize` get -32002, a second `initialize` an error, requests after
 `shutdown` -32600; internal errors reach the client scrubbed, without tracebacks; `exit` without
-`shutdown` exits 1; `$/cancelRequest` really cancels a running command."""
+`shutdown` exits 1; `$/cancelRequest` really cancels a running command, and only a request the
+client sent; a response is taken only for a request the server sent; every outgoing frame is
+redacted and escaped (egress.py)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import sys
+import uuid
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -23,6 +27,7 @@ from pygls.exceptions import (
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from claw_lsp.foundation.secrets import redact
+from claw_lsp.server.egress import outgoing
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +81,10 @@ class ClawProtocol(LanguageServerProtocol):
                 logger.addFilter(OneLineClientErrors())
         self.initialize_received = False
         self.cancellable: dict[Any, Callable[[], object]] = {}
+        # Ids are the client's and the server's alike, and pygls keeps both kinds in one dict
+        # (_request_futures): these say whose each pending id is.
+        self.client_requests: dict[Any, str] = {}  # id -> method, until answered
+        self.server_requests: set[Any] = set()
 
     # -- lifecycle gates ---------------------------------------------------------------------
     def handle_message(self, message: Any) -> None:
@@ -99,10 +108,45 @@ class ClawProtocol(LanguageServerProtocol):
                 self._send_error(msg_id, JsonRpcInvalidRequest.CODE, "already initialized")
                 return
             self.initialize_received = True
+        if is_request:
+            if msg_id in self.client_requests or msg_id in self._request_futures:
+                # Reusing a pending id would overwrite (and answer) that request's future; the
+                # refusal bypasses _send_data, which would take the pending request as answered.
+                error = {"code": JsonRpcInvalidRequest.CODE, "message": "request id in use"}
+                super()._send_data({"jsonrpc": "2.0", "id": msg_id, "error": error})
+                return
+            self.client_requests[msg_id] = str(method)
+        elif method is None and msg_id not in self.server_requests:
+            log.warning("ignored a response to an id the server never sent a request with")
+            return
         super().handle_message(message)
 
     def _send_error(self, msg_id: Any, code: int, message: str) -> None:
         self._send_response(msg_id, error=types.ResponseError(code=code, message=message))
+
+    # -- whose ids: requests the server sends, responses it takes -----------------------------
+    def send_request(
+        self, method: str, params: Any = None, callback: Any = None, msg_id: Any = None
+    ) -> Any:
+        msg_id = str(uuid.uuid4()) if msg_id is None else msg_id
+        self.server_requests.add(msg_id)
+        future = super().send_request(method, params, callback, msg_id)
+        future.add_done_callback(lambda _: self.server_requests.discard(msg_id))
+        return future
+
+    # -- every frame leaves redacted and escaped ---------------------------------------------
+    def _send_data(self, data: Any) -> None:
+        if not data:
+            return
+        try:
+            frame = json.loads(json.dumps(data, default=self._serialize_message))
+        except Exception:
+            log.exception("could not serialise an outgoing message")
+            return
+        answered = None
+        if isinstance(frame, dict) and "method" not in frame and "id" in frame:
+            answered = self.client_requests.pop(frame["id"], None)
+        super()._send_data(outgoing(frame, answered) if isinstance(frame, dict) else frame)
 
     # -- errors leave scrubbed ---------------------------------------------------------------
     def _send_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
@@ -158,6 +202,11 @@ class ClawProtocol(LanguageServerProtocol):
 
     # -- cancellation ------------------------------------------------------------------------
     def _handle_cancel_notification(self, msg_id: Any) -> None:
+        if msg_id not in self.client_requests:
+            # Not a request of the client's (it may be the id of the server's own pending
+            # workspace/applyEdit): cancelling that would end the turn waiting on it.
+            log.info("ignored $/cancelRequest for an id the client has no request under")
+            return
         cancel = self.cancellable.pop(msg_id, None)
         if cancel is not None:
             cancel()

@@ -9,7 +9,7 @@ import logging
 import re
 import sys
 import threading
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from pygls.io_ import StdoutWriter
 
@@ -17,6 +17,14 @@ log = logging.getLogger(__name__)
 
 MAX_CONTENT_LENGTH = 64 * 1024 * 1024
 _HEADER = re.compile(rb"content-length:\s*(\d+)", re.IGNORECASE)
+
+
+class FrameReader(Protocol):
+    """What serve() reads frames from: stdin here, a socket in tcp.py."""
+
+    async def readline(self) -> bytes: ...
+
+    async def read(self, n: int) -> bytes: ...
 
 
 class StdinReader:
@@ -38,7 +46,7 @@ class StdinReader:
         return b"".join(chunks)
 
 
-async def serve(protocol: Any, reader: StdinReader, stop: threading.Event) -> None:
+async def serve(protocol: Any, reader: FrameReader, stop: threading.Event) -> None:
     content_length: int | None = None
     while not stop.is_set():
         line = await reader.readline()

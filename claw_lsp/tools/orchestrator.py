@@ -14,12 +14,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from claw_lsp.foundation.escape import escape_for_display
 from claw_lsp.foundation.messages import UNPARSED, ToolCall
 from claw_lsp.foundation.ports import ApprovalRequest, Approver
 from claw_lsp.foundation.secrets import redact
 from claw_lsp.llm.arguments import parse_arguments
 from claw_lsp.permissions.paths import is_sensitive_relative
-from claw_lsp.permissions.policy import CallFacts, Decision, SessionGrants, decide, display_safe
+from claw_lsp.permissions.policy import CallFacts, Decision, SessionGrants, decide
 from claw_lsp.permissions.rules import PermissionRules
 from claw_lsp.permissions.sandbox import probe_sandbox
 from claw_lsp.tools.base import Access, Tool, ToolContext, ToolError, cap_text
@@ -142,7 +143,7 @@ class Orchestrator:
             call.name,
             output.ok,
             cap_text(content),
-            redact(output.summary),
+            escape_for_display(redact(output.summary)),
             parsed.value,
         )
 
@@ -230,16 +231,18 @@ class Orchestrator:
         )
 
     async def _ask(self, tool: Tool, access: Access, decision: Decision) -> Decision:
+        # Every part is escaped to one line: only the line break before "(in ...)" is ours.
         if access.command is not None:
-            subject = f"{display_safe(access.command)}\n(in {access.cwd})"
+            command = escape_for_display(access.command, limit=2000)
+            subject = f"{command}\n(in {escape_for_display(str(access.cwd))})"
         elif access.paths:
-            subject = ", ".join(display_safe(p.relative) for p in access.paths)
+            subject = ", ".join(escape_for_display(p.relative) for p in access.paths)
         else:
-            subject = display_safe(access.subject or tool.name)
+            subject = escape_for_display(access.subject or tool.name)
         request = ApprovalRequest(
             tool=tool.name,
             subject=subject,
-            reason=decision.reason,
+            reason=escape_for_display(decision.reason),
             allow_session=decision.allow_session,
         )
         answer = await self.approver.ask(request)
@@ -253,4 +256,5 @@ class Orchestrator:
 
     def _fail(self, call: ToolCall, args: dict[str, Any] | None, message: str) -> ToolCallResult:
         message = redact(message)
-        return ToolCallResult(call.id, call.name, False, f"Error: {message}", message[:200], args)
+        summary = escape_for_display(message[:200])
+        return ToolCallResult(call.id, call.name, False, f"Error: {message}", summary, args)

@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import Field
 
+from claw_lsp.foundation.escape import escape_for_display
 from claw_lsp.permissions.paths import (
     SENSITIVE_DIRS,
     SENSITIVE_GLOBS,
@@ -103,12 +104,13 @@ async def run_list_dir(args: ListDirArgs, ctx: ToolContext) -> ToolOutput:
         if is_sensitive_name(entry.name):
             hidden += 1
             continue
+        name = escape_for_display(entry.name)  # a newline in a name must not make a ghost row
         if entry.is_symlink():
-            rows.append(f"{entry.name}@ (symlink, not followed)")
+            rows.append(f"{name}@ (symlink, not followed)")
         elif entry.is_dir():
-            rows.append(entry.name + "/")
+            rows.append(name + "/")
         else:
-            rows.append(entry.name)
+            rows.append(name)
     shown = rows[:MAX_ENTRIES]
     notes = []
     if len(rows) > MAX_ENTRIES:
@@ -138,16 +140,17 @@ async def run_glob(args: GlobArgs, ctx: ToolContext) -> ToolOutput:
         raise ToolError(f"{base.relative} is not a directory")
     # No `--sort path`: it makes rg walk on one thread. Sorting here is cheaper.
     code, out = await run_rg(
-        ["--files", "--hidden", "--glob", args.pattern, *_exclusions()],
+        ["--files", "--null", "--hidden", "--glob", args.pattern, *_exclusions()],
         base.path,
         roots=_roots(ctx),
     )
     if code not in (0, 1):
         raise ToolError(f"glob failed for pattern {args.pattern!r}")
-    # With "/" as NUL a plain bytes sort orders whole path components, like rg's.
-    listed = out.replace(b"/", b"\0").split(b"\n")
+    # Paths end with NUL (a name may hold a newline). With "/" and NUL swapped, a plain bytes
+    # sort orders whole path components, like rg's.
+    listed = out.translate(_SWAP_SLASH_AND_NUL).split(b"/")
     if listed[-1] == b"":
-        listed.pop()  # after the last newline
+        listed.pop()  # after the last path
     prefix = "" if base.relative == "." else base.relative + "/"
     total = len(listed)
     shown: list[str] = []
@@ -156,13 +159,16 @@ async def run_glob(args: GlobArgs, ctx: ToolContext) -> ToolOutput:
             break
         rel = entry.replace(b"\0", b"/").decode("utf-8", "replace")
         if _listed_entry_ok(ctx, base.path, rel, prefix + rel):
-            shown.append(prefix + rel)
+            shown.append(escape_for_display(prefix + rel))
         else:
             total -= 1
     body = "\n".join(shown) or "(no matches)"
     if total > len(shown):
         body += f"\n[{total} files matched; first {len(shown)} shown]"
     return ToolOutput(body, f"glob {args.pattern}: {total} files")
+
+
+_SWAP_SLASH_AND_NUL = bytes.maketrans(b"/\0", b"\0/")
 
 
 def _in_path_order(listed: list[bytes], likely: int) -> Iterator[bytes]:
@@ -238,7 +244,12 @@ def _grep_rows(
     """rg's `path NUL line:text` lines to rows, up to `limit`; past it only counted. An
     unsaved buffer's matches replace its file's disk matches where that file's come (rg keeps
     each file's matches together), or follow the disk rows when the disk had none."""
-    total = out.count(b"\n") + (1 if out and not out.endswith(b"\n") else 0)
+    # One NUL per match row; rg's note on a named binary file has none (and only then).
+    total = (
+        out.count(b"\0")
+        if not approved
+        else out.count(b"\n") + (1 if out and not out.endswith(b"\n") else 0)
+    )
     for path, found in buffer_rows.items():
         encoded = os.fsencode(path) + b"\0"
         on_disk = out.count(b"\n" + encoded) + (1 if out.startswith(encoded) else 0)
@@ -246,16 +257,16 @@ def _grep_rows(
     rows: list[str] = []
     pending = dict(buffer_rows)
     checked: dict[str, bool] = {}
-    for raw in _lines(out):
+    for raw in _rows(out, by_path=not approved):
         if len(rows) >= limit:
             break
         raw_path, nul, rest = raw.partition(b"\0")
         if not nul:  # rg's note on a binary file named explicitly: "path: binary file matches"
-            rows.append(_shown(prefix, raw.decode("utf-8", "replace")))
+            rows.append(escape_for_display(_shown(prefix, raw.decode("utf-8", "replace"))))
             continue
         path = raw_path.decode("utf-8", "replace")
         if path in buffer_rows:
-            rows += [f"{_shown(prefix, path)}:{row}" for row in pending.pop(path, [])]
+            rows += [f"{_display(prefix, path)}:{row}" for row in pending.pop(path, [])]
             continue
         shown = _shown(prefix, path)
         if path not in checked:
@@ -265,17 +276,20 @@ def _grep_rows(
             continue
         line_number, _, text = rest.partition(b":")
         line = text.decode("utf-8", "replace").rstrip("\r")[:MAX_MATCH_LINE_CHARS]
-        rows.append(f"{shown}:{line_number.decode('ascii', 'replace')}:{line}")
+        rows.append(f"{escape_for_display(shown)}:{line_number.decode('ascii', 'replace')}:{line}")
     for path, found in pending.items():
-        rows += [f"{_shown(prefix, path)}:{row}" for row in found]
+        rows += [f"{_display(prefix, path)}:{row}" for row in found]
     return rows[:limit], total
 
 
-def _lines(data: bytes) -> Iterator[bytes]:
-    """Lines one by one, so that the lines past the cap are never split or decoded."""
+def _rows(data: bytes, *, by_path: bool) -> Iterator[bytes]:
+    """rg's rows one by one, so that the rows past the cap are never split or decoded. With
+    `by_path`, a row is `path NUL line-number:text` and ends at the first newline after its NUL:
+    a newline inside a file name does not start a (ghost) row."""
     start = 0
     while start < len(data):
-        end = data.find(b"\n", start)
+        nul = data.find(b"\0", start) if by_path else start
+        end = data.find(b"\n", max(nul, start))
         if end < 0:
             end = len(data)
         yield data[start:end]
@@ -284,6 +298,10 @@ def _lines(data: bytes) -> Iterator[bytes]:
 
 def _shown(prefix: str, rg_path: str) -> str:
     return prefix + rg_path.removeprefix("./")
+
+
+def _display(prefix: str, rg_path: str) -> str:
+    return escape_for_display(_shown(prefix, rg_path))
 
 
 def _unsaved_buffers(

@@ -16,6 +16,11 @@ A reply is a dict; all keys optional:
   raw_sse         list of raw SSE `data:` payload strings sent verbatim (stream oddities)
   stall           send headers and then nothing for this many seconds
 
+Every request (any method and path) is also recorded in `seen` as {method, path, headers}, and
+`garbled` counts connections whose first bytes were not HTTP (a TLS hello sent to it).
+`models_replies` queues replies for GET .../models (same keys as status replies; default: the
+model list), so a test can make the listing redirect.
+
 Run as a process (for the Neovim and VS Code suites):
   python -m tests.support.scripted_model --script replies.json --port-file PATH
 Control endpoints: POST /_script (JSON list appended), GET /_requests, POST /_reset.
@@ -45,14 +50,17 @@ class ScriptedModel:
         self.models_payload: dict[str, Any] | None = None
         # Extra JSON endpoints (path -> payload), e.g. llama.cpp's /props or Ollama's /api/show.
         self.routes: dict[str, Any] = {}
+        self.models_replies: list[dict[str, Any]] = []
+        self.seen: list[dict[str, Any]] = []
+        self.garbled = 0
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
-    def start(self, port: int = 0) -> ScriptedModel:
+    def start(self, port: int = 0, host: str = "127.0.0.1") -> ScriptedModel:
         handler = _make_handler(self)
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -70,8 +78,13 @@ class ScriptedModel:
         return self._server.server_address[1]
 
     @property
+    def host(self) -> str:
+        assert self._server is not None
+        return str(self._server.server_address[0])
+
+    @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+        return f"http://{self.host}:{self.port}/v1"
 
     # -- script ------------------------------------------------------------------------------
     def add(self, *replies: dict[str, Any]) -> None:
@@ -176,6 +189,18 @@ def _make_handler(state: ScriptedModel) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: Any) -> None:
             pass
 
+        def parse_request(self) -> bool:
+            ok = super().parse_request()
+            with state._lock:
+                if not ok:
+                    state.garbled += 1
+                else:
+                    headers = {k.lower(): v for k, v in self.headers.items()}
+                    state.seen.append(
+                        {"method": self.command, "path": self.path, "headers": headers}
+                    )
+            return ok
+
         def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
             data = json.dumps(payload).encode()
             self.send_response(status)
@@ -187,7 +212,9 @@ def _make_handler(state: ScriptedModel) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
         def do_GET(self) -> None:
-            if self.path.rstrip("/").endswith("/models"):
+            if self.path.rstrip("/").endswith("/models") and state.models_replies:
+                self._reply(state.models_replies.pop(0), False)
+            elif self.path.rstrip("/").endswith("/models"):
                 payload = state.models_payload or {
                     "object": "list",
                     "data": [{"id": state.model, "object": "model"}],

@@ -138,8 +138,10 @@ def test_calls_without_index_split_on_a_new_id_or_name() -> None:
 
 
 def test_control_characters_are_escaped_but_whitespace_is_kept() -> None:
+    # A lone CR would return the cursor and let later text overwrite the line: escaped too.
     assert (
-        escape_control_characters("a\x1b[31mb\x00\tc\nd\r\x9b") == "a\\x1b[31mb\\x00\tc\nd\r\\x9b"
+        escape_control_characters("a\x1b[31mb\x00\tc\nd\r\x9be\r\n")
+        == "a\\x1b[31mb\\x00\tc\nd\\r\\x9be\r\n"
     )
 
 
