@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -246,7 +247,22 @@ def protected_path_reason(
     for directory in guarded:
         if within(path, directory):
             return f"{relative} is inside a protected directory"
-    return home_reason(path, roots) or git_dir_shape_reason(path, root)
+    return home_reason(path, roots) or git_dir_shape_reason(path, root) or hard_link_reason(path)
+
+
+def hard_link_reason(path: Path) -> str | None:
+    """A file with other hard links: an editor saves it in place, so the change reaches every
+    other name of it, which may be outside the workspace (a package manager's store, a file
+    linked by an earlier command)."""
+    try:
+        status = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return None
+    if stat.S_ISREG(status.st_mode) and status.st_nlink > 1:
+        return (
+            f"{path.name} has {status.st_nlink} hard links; changing it changes the other names too"
+        )
+    return None
 
 
 def claw_config_dir() -> Path:

@@ -237,3 +237,28 @@ async def test_rule1_the_sandbox_protects_the_git_directories_the_repository_use
     )
     assert "sandboxed" in result.content and "Error" in result.content, result.content
     assert changed(before, snapshot(root)) == set()
+
+
+@pytest.mark.parametrize("tool", ["write_file", "edit_file"])
+async def test_a_hard_linked_file_is_changed_only_when_asked(tool: str, tmp_path: Path) -> None:
+    """A hard link inside the workspace to a file outside it: an editor saving in place would
+    change the outside file, so the change is asked for per change at every tier below unsafe."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    outside = tmp_path / "outside.txt"
+    outside.write_text("original\n")
+    os.link(outside, root / "linked.txt")
+    harness = Harness([root], state_dir=tmp_path / "state", tier=Tier.SHELL, approvals="deny")
+    arguments = (
+        {"path": "linked.txt", "content": "evil\n"}
+        if tool == "write_file"
+        else {"path": "linked.txt", "old_text": "original", "new_text": "evil"}
+    )
+    assert (await harness.call("read_file", {"path": "linked.txt"})).ok
+    result = await harness.call(tool, arguments)
+    assert not result.ok and "hard links" in result.content, result.content
+    assert outside.read_text() == "original\n"
+    (root / "plain.txt").write_text("original\n")
+    assert (await harness.call("read_file", {"path": "plain.txt"})).ok
+    plain = dict(arguments, path="plain.txt")
+    assert (await harness.call(tool, plain)).ok
