@@ -6,17 +6,21 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
 import pytest
 from acp import RequestError
-from acp.schema import TextContentBlock
+from acp.schema import EnvVariable, McpServerStdio, TextContentBlock
 
 from tests.acp.client import SECRET, RecordingClient, acp_agent
+from tests.support.calls import call, tool_results
 from tests.support.lsp import server_env
+from tests.support.mcp import calls_of
 from tests.support.scripted_model import ScriptedModel
 
+REPO = Path(__file__).resolve().parents[2]
 EDIT_SCRIPT = [
     {"tool_calls": [{"name": "read_file", "arguments": {"path": "app.py"}}]},
     {
@@ -248,3 +252,28 @@ async def test_bad_requests_get_errors_and_the_agent_stays_up(
         assert done.stop_reason == "end_turn" and agent.process.returncode is None
     errors = [f["message"] for f in agent.frames if "error" in f["message"]]
     assert errors and all("Traceback" not in json.dumps(e) for e in errors)
+
+
+async def test_mcp_servers_from_session_new_run_under_the_same_approvals(
+    model: ScriptedModel, workspace: Path, state_dir: Path, tmp_path: Path
+) -> None:
+    record = tmp_path / "calls.jsonl"
+    fixture = McpServerStdio(
+        name="fx",
+        command=sys.executable,
+        args=["-m", "tests.support.mcp_fixture", "--record", str(record)],
+        env=[EnvVariable(name="PYTHONPATH", value=str(REPO))],
+    )
+    model.add(call("mcp__fx__write_note", text="hello"), {"text": "noted"})
+    client = RecordingClient(permission_answers=["allow-once"])
+    env = server_env(model.base_url, state_dir)
+    async with acp_agent(env, tmp_path, fs=False, client=client) as agent:
+        session = await agent.conn.new_session(cwd=str(workspace), mcp_servers=[fixture])
+        done = await agent.conn.prompt(session_id=session.session_id, prompt=text("note it"))
+    assert done.stop_reason == "end_turn"
+    (asked,) = client.permissions  # an MCP tool runs unasked only at the unsafe tier
+    assert "mcp__fx__write_note" in asked["tool_call"].title
+    assert [c["arguments"] for c in calls_of(record, "write_note")] == [{"text": "hello"}]
+    assert tool_results(model) == ["noted: hello"]
+    (start,) = client.of("tool_call")
+    assert start.kind == "other"
