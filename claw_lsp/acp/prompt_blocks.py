@@ -58,7 +58,8 @@ def prompt_from_blocks(
                 {"message": f"{kind} content is not supported: claw's backends take text"}
             )
     text = "\n".join(p for p in parts if p)
-    missing = [m for m in mentions if m not in text.split()]
+    words = set(text.split())
+    missing = [m for m in dict.fromkeys(mentions) if m not in words]
     if missing:
         text = (text + "\n\n" if text else "") + " ".join(missing)
     return text, "\n\n".join(context), buffers

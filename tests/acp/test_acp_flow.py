@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 from acp import RequestError
-from acp.schema import EnvVariable, McpServerStdio, TextContentBlock
+from acp.schema import (
+    EmbeddedResourceContentBlock,
+    EnvVariable,
+    McpServerStdio,
+    TextContentBlock,
+    TextResourceContents,
+)
 
 from tests.acp.client import SECRET, RecordingClient, acp_agent
 from tests.support.calls import call, tool_results
@@ -277,3 +283,26 @@ async def test_mcp_servers_from_session_new_run_under_the_same_approvals(
     assert tool_results(model) == ["noted: hello"]
     (start,) = client.of("tool_call")
     assert start.kind == "other"
+
+
+async def test_embedded_buffers_are_what_the_agent_reads(
+    model: ScriptedModel, workspace: Path, state_dir: Path, tmp_path: Path
+) -> None:
+    unsaved = "def greet(name):\n    return 'UNSAVED ' + name\n"
+    model.add(call("read_file", path="app.py"), {"text": "read it"})
+    async with acp_agent(server_env(model.base_url, state_dir), tmp_path, fs=True) as agent:
+        session = await agent.conn.new_session(cwd=str(workspace), mcp_servers=[])
+        uri = (workspace / "app.py").as_uri()
+        blocks = [
+            TextContentBlock(type="text", text="what does this do?"),
+            EmbeddedResourceContentBlock(
+                type="resource", resource=TextResourceContents(uri=uri, text=unsaved)
+            ),
+        ]
+        done = await agent.conn.prompt(session_id=session.session_id, prompt=blocks)
+    assert done.stop_reason == "end_turn"
+    first_user = model.chat_requests()[0]["messages"][-1]["content"]
+    assert '<attachment kind="file" name="app.py"' in first_user and "UNSAVED" in first_user
+    assert "what does this do?\n\n@app.py" in first_user
+    assert "UNSAVED" in tool_results(model)[0]  # read_file sees the client's buffer too
+    assert "hello" in (workspace / "app.py").read_text()  # and the disk is untouched
