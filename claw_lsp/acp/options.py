@@ -77,22 +77,37 @@ class SessionOptions:
     async def config(
         self, service: AgentCore, state: FolderState
     ) -> list[SessionConfigOptionSelect | SessionConfigOptionBoolean]:
+        """The mode (as the modes API says it too, for clients that only read options) and
+        the model: the configured one plus what the backend lists."""
         settings = service.settings_for(state)
+        options: list[SessionConfigOptionSelect | SessionConfigOptionBoolean] = [
+            SessionConfigOptionSelect(
+                type="select",
+                id="mode",
+                name="Mode",
+                category="mode",
+                current_value=settings.tier.value,
+                options=[
+                    SessionConfigSelectOption(value=t.value, name=_MODE_NAMES[t])
+                    for t in self.tiers()
+                ],
+            )
+        ]
         current = settings.model or service.models.describe(settings).get("model") or ""
         names = await service.models.available_models(settings)
         choices = list(dict.fromkeys([*([current] if current else []), *names]))
-        if not choices:
-            return []
-        return [
-            SessionConfigOptionSelect(
-                type="select",
-                id="model",
-                name="Model",
-                category="model",
-                current_value=current or choices[0],
-                options=[SessionConfigSelectOption(value=n, name=n) for n in choices],
+        if choices:
+            options.append(
+                SessionConfigOptionSelect(
+                    type="select",
+                    id="model",
+                    name="Model",
+                    category="model",
+                    current_value=current or choices[0],
+                    options=[SessionConfigSelectOption(value=n, name=n) for n in choices],
+                )
             )
-        ]
+        return options
 
     def set_model(self, service: AgentCore, name: str) -> None:
         if not _MODEL_NAME.match(name):

@@ -69,8 +69,24 @@ async def test_initialize_advertises_what_claw_does(
         modes = [m.id for m in new.modes.available_modes]
         assert modes == ["read-only", "write", "shell"]  # unsafe: only from the user's config
         assert new.modes.current_mode_id == "read-only"
-        (model_option,) = new.config_options
+        mode_option, model_option = new.config_options
+        assert mode_option.id == "mode" and mode_option.current_value == "read-only"
         assert model_option.id == "model" and model_option.current_value == "scripted"
+        # The model switch is claw's /model; the mode switch is the tier, through either API.
+        changed = await agent.conn.set_config_option(
+            config_id="mode", session_id=new.session_id, value="write"
+        )
+        assert changed.config_options[0].current_value == "write"
+        await agent.conn.set_config_option(
+            config_id="model", session_id=new.session_id, value="other-model"
+        )
+        model.add({"text": "hi"})
+        answered = await agent.conn.prompt(session_id=new.session_id, prompt=text("/help"))
+        assert answered.stop_reason == "end_turn"
+        assert "/model" in agent.client.message_text()  # a slash command: answered locally
+        assert model.chat_requests() == []
+        await agent.conn.prompt(session_id=new.session_id, prompt=text("hello"))
+        assert model.chat_requests()[0]["model"] == "other-model"
 
 
 @pytest.mark.parametrize("fs", [True, False], ids=["client-fs", "disk"])
