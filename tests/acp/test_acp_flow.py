@@ -163,18 +163,29 @@ async def test_write_at_read_only_asks_and_a_rejection_writes_nothing(
 SLEEP = f"sleep 31.{os.getpid()}"
 
 
-def _sleepers() -> list[str]:
-    found = []
+def _cmdlines() -> dict[str, str]:
+    found = {}
     for pid in Path("/proc").iterdir():
         if not pid.name.isdigit():
             continue
         try:
-            cmdline = (pid / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            found[pid.name] = (pid / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if f"{SLEEP}; echo done" in cmdline or cmdline.strip() == SLEEP:
-            found.append(pid.name)
     return found
+
+
+def _sleeping() -> bool:
+    """The command itself runs (not only the sandbox still starting up around it)."""
+    return any(cmdline.strip() == SLEEP for cmdline in _cmdlines().values())
+
+
+def _sleepers() -> list[str]:
+    return [
+        pid
+        for pid, cmdline in _cmdlines().items()
+        if f"{SLEEP}; echo done" in cmdline or cmdline.strip() == SLEEP
+    ]
 
 
 @pytest.mark.parametrize("during", ["stream", "shell"])
@@ -196,7 +207,7 @@ async def test_cancel_stops_the_turn_and_its_processes(
             agent.conn.prompt(session_id=session.session_id, prompt=text("go"))
         )
         deadline = time.monotonic() + 30
-        while not (_sleepers() if during == "shell" else client.of("agent_message_chunk")):
+        while not (_sleeping() if during == "shell" else client.of("agent_message_chunk")):
             assert time.monotonic() < deadline, client.kinds()
             assert not running.done(), running.result()
             await asyncio.sleep(0.05)
