@@ -23,10 +23,13 @@ def run(args: Any) -> int:
     return asyncio.run(serve(settings))
 
 
-async def serve(settings: Any, input_stream: Any = None, output_stream: Any = None) -> int:
-    from acp import Agent, run_agent
+async def serve(settings: Any) -> int:
+    from acp import Agent
+    from acp.agent.connection import AgentSideConnection
+    from acp.task import TaskSupervisor
 
     from claw_lsp.acp.agent import ClawAcpAgent
+    from claw_lsp.acp.egress import stdio_transport
     from claw_lsp.acp.options import SessionOptions
     from claw_lsp.acp.ports import AcpApprover, AcpEditor, Peer
     from claw_lsp.agent.service import AgentService
@@ -51,11 +54,17 @@ async def serve(settings: Any, input_stream: Any = None, output_stream: Any = No
     )
     agent = ClawAcpAgent(service, peer, options)
     agents.append(agent)
+    supervisor = TaskSupervisor(source="claw.acp.stdio")
+    # As the SDK's run_agent, with every outgoing frame through claw's redaction (egress.py).
+    # ClawAcpAgent implements the stable methods; the SDK routes the unstable ones (fork,
+    # resume, close) only with use_unstable_protocol, which claw does not ask for.
+    conn = AgentSideConnection(
+        cast(Agent, agent), await stdio_transport(supervisor), listening=False
+    )
     try:
-        # ClawAcpAgent implements the stable methods; the SDK routes the unstable ones (fork,
-        # resume, close) only with use_unstable_protocol, which claw does not ask for.
-        await run_agent(cast(Agent, agent), input_stream, output_stream)
+        await conn.listen()
     finally:
+        await asyncio.shield(conn.close())
         service.cancel()
         await peer.outbox.aclose()
         await service.aclose()  # MCP servers stop with the agent

@@ -138,7 +138,9 @@ async def test_write_at_read_only_asks_and_a_rejection_writes_nothing(
     model: ScriptedModel, workspace: Path, state_dir: Path, tmp_path: Path
 ) -> None:
     model.add(
-        {"tool_calls": [{"name": "write_file", "arguments": {"path": "x.txt", "content": "x"}}]},
+        # The model puts the key into the call: the tool call's raw input and the permission
+        # question carry it, and egress masks it in both.
+        call("write_file", path="x.txt", content=f"key={SECRET}"),
         {"text": "could not write"},
     )
     client = RecordingClient(permission_answers=["reject"])
@@ -149,11 +151,12 @@ async def test_write_at_read_only_asks_and_a_rejection_writes_nothing(
     assert done.stop_reason == "end_turn"
     (asked,) = client.permissions
     assert asked["options"] == ["allow-once", "allow-session", "reject"]
-    (call,) = client.of("tool_call")
-    assert asked["tool_call"].tool_call_id == call.tool_call_id
+    (started,) = client.of("tool_call")
+    assert asked["tool_call"].tool_call_id == started.tool_call_id
     assert "x.txt" in asked["tool_call"].title
+    assert "[REDACTED]" in json.dumps(started.raw_input)
     failed = [u for u in client.of("tool_call_update") if u.status == "failed"]
-    assert [u.tool_call_id for u in failed] == [call.tool_call_id]
+    assert [u.tool_call_id for u in failed] == [started.tool_call_id]
     assert client.writes == [] and not (workspace / "x.txt").exists()
     tool_messages = [m for m in model.chat_requests()[1]["messages"] if m["role"] == "tool"]
     assert "denied" in tool_messages[-1]["content"].lower()

@@ -3,6 +3,7 @@ prompt blocks as @-mentions, history replay, and the streamed-text hold-back rul
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from claw_lsp.acp import translate
+from claw_lsp.acp.egress import outgoing
 from claw_lsp.acp.ports import _ready_part
 from claw_lsp.acp.prompt_blocks import prompt_from_blocks
+from claw_lsp.foundation.secrets import register_secret
 from claw_lsp.permissions.paths import Workspace, make_root
 
 
@@ -150,3 +153,24 @@ def test_every_text_block_reaches_the_prompt(parts: list[str]) -> None:
     blocks = [TextContentBlock(type="text", text=p) for p in parts]
     text, context, buffers = prompt_from_blocks(blocks, workspace, workspace.roots[0])
     assert text == "\n".join(p for p in parts if p) and context == "" and buffers == {}
+
+
+def test_egress_masks_every_frame_but_the_file_write() -> None:
+    register_secret("sk-unit-EGRESS-0123456789")
+    update = {
+        "jsonrpc": "2.0",
+        "method": "session/update",
+        "params": {"update": {"rawInput": {"content": "k=sk-unit-EGRESS-0123456789"}}},
+    }
+    assert "sk-unit-EGRESS" not in json.dumps(outgoing(update))
+    error = {"jsonrpc": "2.0", "id": 3, "error": {"data": {"m": "sk-unit-EGRESS-0123456789"}}}
+    assert "sk-unit-EGRESS" not in json.dumps(outgoing(error))
+    write = {
+        "jsonrpc": "2.0",
+        "id": 4,
+        "method": "fs/write_text_file",
+        "params": {"path": "/ws/.env", "content": "KEY=sk-unit-EGRESS-0123456789"},
+    }
+    assert outgoing(write) is write  # the user's file gets what the edit says
+    plain = {"jsonrpc": "2.0", "method": "session/update", "params": {"x": "hello"}}
+    assert outgoing(plain) is plain
