@@ -163,14 +163,19 @@ class ClawAcpAgent:
     async def list_sessions(
         self, cwd: str | None = None, cursor: str | None = None, **kwargs: Any
     ) -> ListSessionsResponse:
-        folders = [self._open_folder(cwd, None)] if cwd else list(self.service.workspace.roots)
+        # Listing reads the store only: it opens no folder (that is session/new's and load's).
+        folders = (
+            [(_folder_uri(Path(cwd)), Path(cwd))]
+            if cwd
+            else [(root.uri, root.real_path) for root in self.service.workspace.roots]
+        )
         infos = []
-        for root in folders:
-            for row in self.service.store.list(root.uri):
+        for uri, path in folders:
+            for row in self.service.store.list(uri):
                 infos.append(
                     SessionInfo(
                         session_id=row.id,
-                        cwd=str(root.real_path),
+                        cwd=str(path),
                         title=translate.shown(row.title, 200) if row.title else None,
                         updated_at=row.updated or None,
                     )
@@ -296,3 +301,10 @@ class ClawAcpAgent:
         stats = claw_session.context
         used = stats.last_reported_prompt_tokens or stats.last_request_estimate
         self.peer.outbox.send(session.id, translate.usage_update(used, window))
+
+
+def _folder_uri(path: Path) -> str:
+    """The folder URI a session/new with this cwd uses (its canonical path's)."""
+    if not path.is_absolute():
+        raise RequestError.invalid_params({"message": "cwd must be an absolute folder"})
+    return Path(os.path.realpath(path)).as_uri()

@@ -5,6 +5,7 @@ the modes offer."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -25,6 +26,7 @@ from claw_lsp.config import Settings
 from claw_lsp.config_mcp import McpServerSpec, parse_mcp_servers
 from claw_lsp.foundation.tiers import TIER_DESCRIPTIONS, Tier
 
+MODEL_LIST_TIMEOUT_S = 3.0
 _MODEL_NAME = re.compile(r"^[\w.:/@+-]{1,200}$")
 _MODE_NAMES = {
     Tier.READ_ONLY: "Read-only",
@@ -38,6 +40,7 @@ class SessionOptions:
     def __init__(self, base: Settings) -> None:
         self.base = base  # the user's configuration, resolved once at start
         self.client_servers: dict[str, McpServerSpec] = {}
+        self._listed: dict[str, list[str]] = {}  # the backend's model list, by base URL
 
     def settings(self) -> Settings:
         """The service's settings: the user's, plus the MCP servers ACP clients configured
@@ -94,7 +97,7 @@ class SessionOptions:
             )
         ]
         current = settings.model or service.models.describe(settings).get("model") or ""
-        names = await service.models.available_models(settings)
+        names = await self._listed_models(service, settings)
         choices = list(dict.fromkeys([*([current] if current else []), *names]))
         if choices:
             options.append(
@@ -108,6 +111,20 @@ class SessionOptions:
                 )
             )
         return options
+
+    async def _listed_models(self, service: AgentCore, settings: Settings) -> list[str]:
+        """The backend's /models, asked once per backend and briefly: a session must not wait
+        on a slow or absent backend to open (the picker then offers the configured model)."""
+        key = settings.base_url or ""
+        if key not in self._listed:
+            try:
+                names = await asyncio.wait_for(
+                    service.models.available_models(settings), MODEL_LIST_TIMEOUT_S
+                )
+            except TimeoutError:
+                return []
+            self._listed[key] = names
+        return self._listed[key]
 
     def set_model(self, service: AgentCore, name: str) -> None:
         if not _MODEL_NAME.match(name):

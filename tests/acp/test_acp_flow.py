@@ -336,3 +336,19 @@ async def test_embedded_buffers_are_what_the_agent_reads(
     assert "what does this do?\n\n@app.py" in first_user
     assert "UNSAVED" in tool_results(model)[0]  # read_file sees the client's buffer too
     assert "hello" in (workspace / "app.py").read_text()  # and the disk is untouched
+
+
+async def test_a_backend_error_is_a_clear_json_rpc_error_without_the_key(
+    model: ScriptedModel, workspace: Path, state_dir: Path, tmp_path: Path
+) -> None:
+    body = {"error": {"message": f"invalid api key {SECRET}"}}
+    model.add({"status": 401, "body": body}, {"text": "back again"})
+    async with acp_agent(server_env(model.base_url, state_dir), tmp_path, fs=False) as agent:
+        session = await agent.conn.new_session(cwd=str(workspace), mcp_servers=[])
+        with pytest.raises(RequestError) as failed:
+            await agent.conn.prompt(session_id=session.session_id, prompt=text("hi"))
+        done = await agent.conn.prompt(session_id=session.session_id, prompt=text("again"))
+    assert failed.value.code == -32603
+    assert "check the API key" in json.dumps(failed.value.data)
+    assert "Traceback" not in json.dumps(failed.value.data)
+    assert done.stop_reason == "end_turn" and "back again" in agent.client.message_text()
