@@ -32,7 +32,7 @@ async def serve(settings: Any) -> int:
     from claw_lsp.acp.egress import stdio_transport
     from claw_lsp.acp.options import SessionOptions
     from claw_lsp.acp.ports import AcpApprover, AcpEditor, Peer
-    from claw_lsp.agent.service import AgentService
+    from claw_lsp.acp.reads import AcpAgentService
     from claw_lsp.llm.provider import ModelProvider
     from claw_lsp.permissions.paths import Workspace
     from claw_lsp.sessions.store import SessionStore
@@ -42,7 +42,8 @@ async def serve(settings: Any) -> int:
     workspace = Workspace(protected_real_dirs=(settings.state_dir.resolve(),))
     editor = AcpEditor(peer)
     agents: list[ClawAcpAgent] = []
-    service = AgentService(
+    service = AcpAgentService(
+        peer=peer,
         settings=options.settings,
         workspace=workspace,
         editor=editor,

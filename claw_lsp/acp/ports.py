@@ -71,6 +71,11 @@ class Peer:
         return self.outbox.client
 
     @property
+    def reads_through_client(self) -> bool:
+        fs = self.capabilities.fs
+        return bool(fs and fs.read_text_file)
+
+    @property
     def writes_through_client(self) -> bool:
         fs = self.capabilities.fs
         return bool(fs and fs.write_text_file)

@@ -37,6 +37,8 @@ class RecordingClient:
     permissions: list[dict[str, Any]] = field(default_factory=list)
     writes: list[dict[str, Any]] = field(default_factory=list)
     write_to_disk: bool = False
+    buffers: dict[str, str] = field(default_factory=dict)  # unsaved editor text, by path
+    reads: list[str] = field(default_factory=list)
 
     async def request_permission(
         self, session_id: str, tool_call: Any, options: list[Any], **kwargs: Any
@@ -74,6 +76,9 @@ class RecordingClient:
         limit: int | None = None,
         **kwargs: Any,
     ) -> ReadTextFileResponse:
+        self.reads.append(path)
+        if path in self.buffers:
+            return ReadTextFileResponse(content=self.buffers[path])
         return ReadTextFileResponse(content=Path(path).read_text())
 
     def kinds(self) -> list[str]:

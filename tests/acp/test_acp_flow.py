@@ -320,7 +320,8 @@ async def test_embedded_buffers_are_what_the_agent_reads(
 ) -> None:
     unsaved = "def greet(name):\n    return 'UNSAVED ' + name\n"
     model.add(call("read_file", path="app.py"), {"text": "read it"})
-    async with acp_agent(server_env(model.base_url, state_dir), tmp_path, fs=True) as agent:
+    # A client without fs reads: the embedded text is the only buffer claw knows of.
+    async with acp_agent(server_env(model.base_url, state_dir), tmp_path, fs=False) as agent:
         session = await agent.conn.new_session(cwd=str(workspace), mcp_servers=[])
         uri = (workspace / "app.py").as_uri()
         blocks = [
@@ -352,3 +353,31 @@ async def test_a_backend_error_is_a_clear_json_rpc_error_without_the_key(
     assert "check the API key" in json.dumps(failed.value.data)
     assert "Traceback" not in json.dumps(failed.value.data)
     assert done.stop_reason == "end_turn" and "back again" in agent.client.message_text()
+
+
+async def test_reads_and_edits_see_the_editors_unsaved_buffer(
+    model: ScriptedModel, workspace: Path, state_dir: Path, tmp_path: Path
+) -> None:
+    path = str(workspace / "app.py")
+    unsaved = "def greet(name):\n    return 'UNSAVED hello ' + name\n"
+    client = RecordingClient(buffers={path: unsaved})
+    model.add(
+        call("read_file", path="app.py"),
+        call("edit_file", path="app.py", old_text="UNSAVED hello", new_text="hi"),
+        {"text": "edited the buffer"},
+    )
+    env = server_env(model.base_url, state_dir)
+    async with acp_agent(env, tmp_path, fs=True, client=client) as agent:
+        session = await agent.conn.new_session(cwd=str(workspace), mcp_servers=[])
+        await agent.conn.set_session_mode(session_id=session.session_id, mode_id="write")
+        done = await agent.conn.prompt(session_id=session.session_id, prompt=text("shorten"))
+    assert done.stop_reason == "end_turn"
+    assert client.reads == [path, path]  # before the read, and before the edit
+    assert "UNSAVED hello" in tool_results(model)[0]
+    (write,) = client.writes
+    assert write["content"] == "def greet(name):\n    return 'hi ' + name\n"
+    (diff,) = [
+        c for u in client.of("tool_call_update") for c in (u.content or []) if c.type == "diff"
+    ]
+    assert diff.old_text == unsaved
+    assert "hello" in (workspace / "app.py").read_text()  # the disk was never the source
