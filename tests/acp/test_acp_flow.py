@@ -381,3 +381,15 @@ async def test_reads_and_edits_see_the_editors_unsaved_buffer(
     ]
     assert diff.old_text == unsaved
     assert "hello" in (workspace / "app.py").read_text()  # the disk was never the source
+
+
+async def test_unsafe_is_offered_only_when_the_users_own_config_chose_it(
+    model: ScriptedModel, workspace: Path, state_dir: Path, tmp_path: Path
+) -> None:
+    env = server_env(model.base_url, state_dir, CLAW_TIER="unsafe")
+    async with acp_agent(env, tmp_path, fs=False) as agent:
+        new = await agent.conn.new_session(cwd=str(workspace), mcp_servers=[])
+        await agent.conn.set_session_mode(session_id=new.session_id, mode_id="read-only")
+        await agent.conn.set_session_mode(session_id=new.session_id, mode_id="unsafe")
+    assert [m.id for m in new.modes.available_modes] == ["read-only", "write", "shell", "unsafe"]
+    assert new.modes.current_mode_id == "unsafe"
