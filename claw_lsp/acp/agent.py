@@ -38,6 +38,7 @@ from claw_lsp.acp.options import SessionOptions
 from claw_lsp.acp.ports import AcpEvents, AcpSession, Peer, current
 from claw_lsp.acp.prompt_blocks import prompt_from_blocks
 from claw_lsp.agent.service import AgentService, Prompt
+from claw_lsp.agent.slash import command_entries
 from claw_lsp.context.tokens import resolve_window
 from claw_lsp.foundation.errors import ServiceError
 from claw_lsp.foundation.secrets import redact
@@ -215,6 +216,12 @@ class ClawAcpAgent:
         if not text.strip() and not context:
             raise RequestError.invalid_params({"message": "the prompt is empty"})
         session.buffers = buffers  # this prompt's embedded files; earlier ones may be stale
+        if not session.commands_sent:
+            # After session/new has been answered (the client knows the id by now).
+            session.commands_sent = True
+            state = self.service.folder(session.root.uri)
+            entries = command_entries(self.service, state)
+            self.peer.outbox.send(session.id, translate.commands_update(entries))
         token = current.set(session)
         try:
             result = await self.service.submit(

@@ -51,6 +51,7 @@ class AcpSession:
     # through the client: reads see these, as the LSP door's reads see open buffers.
     buffers: dict[Path, str] = field(default_factory=dict)
     current_call: str | None = None  # the tool call a diff or a permission belongs to
+    commands_sent: bool = False  # the slash commands, as available_commands_update
 
 
 current: contextvars.ContextVar[AcpSession | None] = contextvars.ContextVar(

@@ -202,3 +202,22 @@ def usage_update(used: int, size: int) -> Any:
     from acp.schema import UsageUpdate
 
     return UsageUpdate(session_update="usage_update", used=max(0, used), size=max(0, size))
+
+
+def commands_update(entries: Iterable[Mapping[str, Any]]) -> Any:
+    """claw's slash commands (built-in and the folder's custom ones) for the client's picker."""
+    from acp.schema import AvailableCommand, AvailableCommandInput, UnstructuredCommandInput
+
+    commands = []
+    for entry in entries:
+        hint = str(entry.get("argumentHint") or "")
+        commands.append(
+            AvailableCommand(
+                name=shown(entry.get("name", "")).lstrip("/"),
+                description=shown(entry.get("description") or "", 300),
+                input=AvailableCommandInput(UnstructuredCommandInput(hint=shown(hint)))
+                if hint
+                else None,
+            )
+        )
+    return helpers.update_available_commands(commands)

@@ -84,6 +84,9 @@ async def test_initialize_advertises_what_claw_does(
         answered = await agent.conn.prompt(session_id=new.session_id, prompt=text("/help"))
         assert answered.stop_reason == "end_turn"
         assert "/model" in agent.client.message_text()  # a slash command: answered locally
+        (commands,) = agent.client.of("available_commands_update")
+        names = [c.name for c in commands.available_commands]
+        assert {"help", "model", "context"} <= set(names)
         assert model.chat_requests() == []
         await agent.conn.prompt(session_id=new.session_id, prompt=text("hello"))
         assert model.chat_requests()[0]["model"] == "other-model"
