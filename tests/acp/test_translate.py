@@ -15,7 +15,7 @@ from acp.schema import (
     TextContentBlock,
     TextResourceContents,
 )
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from claw_lsp.acp import translate
@@ -140,6 +140,7 @@ def test_replay_shows_what_the_user_typed_and_each_call() -> None:
     assert updates[2].status == "failed"
 
 
+@settings(max_examples=100, deadline=None)  # a shared, loaded machine: no per-example deadline
 @given(st.text(alphabet=st.sampled_from("ab ![]<>\n!x"), max_size=60))
 def test_held_text_is_never_lost_or_reordered(text: str) -> None:
     ready, held = _ready_part(text)
@@ -147,6 +148,7 @@ def test_held_text_is_never_lost_or_reordered(text: str) -> None:
     assert "\n" not in held  # only the unfinished last line is ever held back
 
 
+@settings(max_examples=60, deadline=None)
 @given(st.lists(st.text(max_size=30), max_size=8))
 def test_every_text_block_reaches_the_prompt(parts: list[str]) -> None:
     workspace = Workspace([make_root(Path("/tmp").as_uri(), "tmp")])
