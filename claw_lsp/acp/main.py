@@ -59,9 +59,17 @@ async def serve(settings: Any) -> int:
     # As the SDK's run_agent, with every outgoing frame through claw's redaction (egress.py).
     # ClawAcpAgent implements the stable methods; the SDK routes the unstable ones (fork,
     # resume, close) only with use_unstable_protocol, which claw does not ask for.
-    conn = AgentSideConnection(
-        cast(Agent, agent), await stdio_transport(supervisor), listening=False
-    )
+    try:
+        transport = await stdio_transport(supervisor)
+    except (OSError, ValueError) as exc:
+        # A file or /dev/null instead of pipes: this is started by an editor, not by hand.
+        print(
+            f"claw-lsp acp: stdin and stdout must be pipes from an ACP client ({exc})",
+            file=sys.stderr,
+        )
+        await service.models.close()
+        return 2
+    conn = AgentSideConnection(cast(Agent, agent), transport, listening=False)
     try:
         await conn.listen()
     finally:
