@@ -1,4 +1,5 @@
-"""`claw-lsp`: the stdio language server, plus `ask`, `sessions` and `doctor` for the terminal."""
+"""`claw-lsp`: the stdio language server, plus `ask`, `sessions` and `doctor` for the terminal
+and `acp`, the Agent Client Protocol agent."""
 
 from __future__ import annotations
 
@@ -72,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     sessions.add_argument("--json", action="store_true")
     doctor = sub.add_parser("doctor", help="probe the backend and the sandbox")
     doctor.add_argument("--json", action="store_true")
+    # Issue 21: the Agent Client Protocol front door (Zed, JetBrains, CodeCompanion, avante).
+    sub.add_parser("acp", help="serve the Agent Client Protocol on stdio (docs/acp.md)")
     return parser
 
 
@@ -82,6 +85,10 @@ def main(argv: list[str] | None = None) -> int:
         from claw_lsp.headless import run_command
 
         return run_command(args)
+    if args.command == "acp":
+        from claw_lsp.acp.main import run as run_acp
+
+        return run_acp(args)
     return serve(args)
 
 

@@ -177,6 +177,18 @@ class ModelProvider:
         self._discovered[settings.base_url] = names[0]
         return names[0]
 
+    async def available_models(self, settings: Settings) -> list[str]:
+        """What the configured backend lists at /models (a model picker's choices); empty when
+        it lists none, cannot be reached or is the embedded model."""
+        if not settings.base_url:
+            return []
+        try:
+            return await asyncio.to_thread(
+                _list_models, settings.base_url, settings.api_key, settings.connect_timeout + 5
+            )
+        except Exception:
+            return []
+
     def describe(self, settings: Settings) -> dict[str, Any]:
         if settings.base_url:
             model = settings.model or self._discovered.get(settings.base_url)
