@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
+from claw_lsp.agent.agent_tools import AgentTools
 from claw_lsp.agent.skills import SkillTools
 from claw_lsp.agent.state import FolderState, SessionIndex, SessionState
 from claw_lsp.agent.turn import EventsFactory, TurnDeps
@@ -69,7 +70,7 @@ class AgentCore:
         # MCP servers: a tool source (started lazily, on the first turn that could use them),
         # readers for @server:uri mentions and a source of slash commands (their prompts).
         self.mcp = McpManager(settings, workspace, approver)
-        sources: list[ToolSource] = [BuiltinTools(), SkillTools()]
+        sources: list[ToolSource] = [BuiltinTools(), AgentTools(), SkillTools()]
         if self.language_tools is not None:
             sources.append(self.language_tools)
         sources.append(self.mcp)

@@ -12,6 +12,7 @@ from claw_lsp.agent.history import final_answers, repair_history
 from claw_lsp.agent.loop import TurnInputs, TurnOutcome, run_turn
 from claw_lsp.agent.results import finish_turn
 from claw_lsp.agent.state import FolderState, SessionIndex, SessionState
+from claw_lsp.agent.turn_extras import TurnExtras
 from claw_lsp.config import Settings
 from claw_lsp.context.engine import ContextStep, TurnContext
 from claw_lsp.context.mentions import (
@@ -112,6 +113,8 @@ async def run_model_turn(
         observer=deps.observer(),
         loaded_tools=session.loaded_tools,
     )
+    extras = TurnExtras(store, state, session, turn, events)  # issue 18
+    extras.attach(ctx)
     if session.turns == 1:
         store.set_title(state.root.uri, session.id, prompt.text)
 
@@ -171,6 +174,7 @@ async def run_model_turn(
                 system_prompt=deps.system_prompt,
                 tools=tool_definitions(),
                 refresh_tools=tool_definitions,
+                reminder=extras.reminder(),
             ),
             model,
         )

@@ -310,6 +310,13 @@ async def mcp_servers(ls: ClawServer, params: types.ExecuteCommandParams) -> dic
     return status_payload(service.mcp)
 
 
+async def todos(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
+    args = _parse("OptionalSessionParams", params)
+    from claw_lsp.agent.plan_mode import todos_of
+
+    return todos_of(_svc(ls), args.folder, args.session)
+
+
 _HANDLERS: dict[str, Handler] = {
     p.ASK: ask,
     p.CANCEL: cancel,
@@ -330,4 +337,5 @@ _HANDLERS: dict[str, Handler] = {
     p.COMMANDS: commands,
     p.COMPLETE_MENTIONS: complete_mentions,
     p.MCP_SERVERS: mcp_servers,
+    p.TODOS: todos,
 }
