@@ -120,6 +120,16 @@ class TerminalEvents:
             say(f"[claw] {payload.get('message')}")
         elif kind == "proposal":
             say(f"\n[claw] proposal {payload.get('proposal')}:\n{payload.get('diff')}")
+        elif kind == "todo":  # issue 18
+            marks = {"completed": "[x]", "in_progress": "[>]"}
+            rows = [
+                f"  {marks.get(str(t.get('status')), '[ ]')} "
+                + shown(t.get("content"), multiline=False)
+                for t in payload.get("todos") or []
+            ]
+            say("\n[claw] todo list:\n" + "\n".join(rows))
+        elif kind == "plan":
+            say(f"\n[claw] plan:\n{shown(payload.get('plan'))}")
 
     def _write_text(self, text: str) -> None:
         if text:

@@ -119,6 +119,9 @@ BUILTINS: dict[str, Builtin] = {
     "skills": Builtin("the skills the model can load", _skills),
     "mcp": Builtin("MCP servers: state, tool counts, last error", _mcp, "[reset-project]"),
     "todos": Builtin("the session's todo list", plan_mode.todos_command),
+    "plan": Builtin(
+        "plan first: read-only tools, then a plan to accept", plan_mode.plan_usage, "PROMPT"
+    ),
 }
 HELP = {name: builtin.description for name, builtin in BUILTINS.items()}
 

@@ -88,8 +88,9 @@ def todos_from_plan(plan: str) -> list[Todo]:
         if len(steps) == MAX_TODOS:
             break
     if not steps:
-        first = next((line.strip() for line in plan.splitlines() if line.strip()), "the plan")
-        steps = [Todo("1", " ".join(first.lstrip("#").split())[:MAX_CONTENT_CHARS], "pending")]
+        first = next((line.strip() for line in plan.splitlines() if line.strip()), "")
+        content = " ".join(first.lstrip("#").split())[:MAX_CONTENT_CHARS]
+        steps = [Todo("1", content or "carry out the plan", "pending")]
     return steps
 
 
