@@ -99,6 +99,9 @@ class TerminalEvents:
     def emit(self, kind: str, payload: dict[str, Any]) -> None:
         if self.quiet:
             return
+        if kind == "text" and "parent" in payload:  # a subagent's reply (issue 18)
+            say(f"\n  [subagent] {shown(payload.get('delta'))}")
+            return
         if kind == "text":
             ready, self._held = split_streamed(self._held + str(payload.get("delta", "")))
             self._write_text(ready)

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from claw_lsp.agent.agent_tools import AgentTools
 from claw_lsp.agent.skills import SkillTools
 from claw_lsp.agent.state import FolderState, SessionIndex, SessionState
+from claw_lsp.agent.subagents import SubagentSlots
 from claw_lsp.agent.turn import EventsFactory, TurnDeps
 from claw_lsp.config import Settings
 from claw_lsp.context.prompt import SYSTEM_PROMPT
@@ -80,6 +81,7 @@ class AgentCore:
         self.index = SessionIndex(workspace, store)
         self.on_status_change: Callable[[FolderState], None] = lambda state: None
         self.model_override: str | None = None
+        self.subagent_slots = SubagentSlots()  # issue 18: subagentParallel across all turns
 
     @property
     def folders(self) -> dict[str, FolderState]:
@@ -126,6 +128,7 @@ class AgentCore:
             tier_of=self.tier_of,
             observer=self.language_tools.observer if self.language_tools else lambda: None,
             resource_readers=lambda: resource_readers(self.mcp),
+            subagent_slots=self.subagent_slots,
         )
 
     def status(self, folder: str | None = None) -> dict[str, Any]:

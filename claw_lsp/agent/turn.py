@@ -12,6 +12,7 @@ from claw_lsp.agent.history import final_answers, repair_history
 from claw_lsp.agent.loop import TurnInputs, TurnOutcome, run_turn
 from claw_lsp.agent.results import finish_turn
 from claw_lsp.agent.state import FolderState, SessionIndex, SessionState
+from claw_lsp.agent.subagents import SubagentSlots
 from claw_lsp.agent.turn_extras import TurnExtras, mode_settings
 from claw_lsp.config import Settings
 from claw_lsp.context.engine import ContextStep, TurnContext
@@ -81,6 +82,7 @@ class TurnDeps:
     # `@<server>:<uri>` readers by server name (MCP registers its servers' resources here).
     resource_readers: Callable[[], Mapping[str, ResourceReader]] = field(default=lambda: {})
     observer: Callable[[], CallObserver | None] = field(default=lambda: None)  # one per turn
+    subagent_slots: SubagentSlots = field(default_factory=SubagentSlots)  # the core's (issue 18)
 
 
 async def run_model_turn(
@@ -134,8 +136,19 @@ async def run_model_turn(
         # Tool sources get ready (MCP servers start, list changes apply) before the one
         # snapshot of this turn: the tool list never changes within a turn.
         await deps.catalog.prepare(ctx, deps.approver)
-        toolbox = extras.toolbox(deps.catalog.snapshot(state.root).only(prompt.allowed_tools))
+        toolbox = extras.toolbox(
+            deps.catalog.snapshot(state.root).only(prompt.allowed_tools), settings
+        )
         orchestrator = Orchestrator(toolbox, ctx, deps.approver, session.grants)
+        extras.attach_subagents(
+            ctx,
+            toolbox,
+            store=store,
+            models=deps.models,
+            approver=deps.approver,
+            system_prompt=deps.system_prompt,
+            slots=deps.subagent_slots,
+        )
         window = resolve_window(settings.context_window, session.context).tokens
         attached = await expand_mentions(prompt.text, _mention_sources(deps, state, prompt, window))
         for notice in attached.notices:

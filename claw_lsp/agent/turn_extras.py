@@ -10,11 +10,14 @@ from typing import Any
 
 from claw_lsp.agent.loop import TurnOutcome
 from claw_lsp.agent.state import FolderState, SessionState
+from claw_lsp.agent.subagents import Subagents, SubagentSlots
 from claw_lsp.agent.todos import SessionTodos, reminder, todos_from_plan
 from claw_lsp.config import Settings
 from claw_lsp.foundation.events import EventSink
+from claw_lsp.foundation.ports import Approver
 from claw_lsp.foundation.secrets import neutralize_markdown, redact
 from claw_lsp.foundation.tiers import Tier
+from claw_lsp.llm.provider import ModelProvider
 from claw_lsp.sessions.store import SessionStore
 from claw_lsp.tools.base import ToolContext
 from claw_lsp.tools.catalog import Toolbox
@@ -53,6 +56,7 @@ class TurnExtras:
         events: EventSink,
         mode: str = "ask",
     ) -> None:
+        self.state = state
         self.session = session
         self.turn = turn
         self.mode = mode
@@ -70,10 +74,37 @@ class TurnExtras:
         if self.mode == "plan":
             ctx.plan = _PlanDesk(self)
 
-    def toolbox(self, toolbox: Toolbox) -> Toolbox:
+    def toolbox(self, toolbox: Toolbox, settings: Settings) -> Toolbox:
+        if settings.subagent_depth == 0:
+            toolbox = Toolbox.of(t for t in toolbox.tools if t.name != "task")
         if self.mode != "plan":
             return toolbox
         return Toolbox.of([*toolbox.tools, EXIT_PLAN_MODE])
+
+    def attach_subagents(
+        self,
+        ctx: ToolContext,
+        toolbox: Toolbox,
+        *,
+        store: SessionStore,
+        models: ModelProvider,
+        approver: Approver,
+        system_prompt: str,
+        slots: SubagentSlots,
+    ) -> None:
+        """The turn's Delegator: `task` calls run their child agents through it."""
+        ctx.subagents = Subagents(
+            store=store,
+            models=models,
+            approver=approver,
+            system_prompt=system_prompt,
+            slots=slots,
+            state=self.state,
+            session=self.session,
+            turn=self.turn,
+            ctx=ctx,
+            toolbox=toolbox,
+        )
 
     def prompt_text(self, text: str) -> str:
         return f"{text}\n\n{PLAN_MODE_NOTE}" if self.mode == "plan" else text
