@@ -5,6 +5,7 @@ todo list; accepting never raises the tier."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -94,3 +95,26 @@ async def test_accept_never_raises_the_tier(
     assert len(claw.recorder.approvals) == 1 and not (workspace / "new.py").exists()
     assert accepted["stopReason"] == "done" and status["tier"] == "read-only"
     assert nothing["stopReason"] == "done"  # the stored plan can be accepted again
+
+
+async def test_a_write_written_as_text_in_plan_mode_is_not_run(
+    model: ScriptedModel, workspace: Path, state_dir: Path
+) -> None:
+    text_write = (
+        '<tool_call>\n{"name": "write_file", "arguments": {"path": "new.py", "content": "N"}}\n'
+        "</tool_call>"
+    )
+    model.add({"text": text_write}, hand_over(PLAN))
+    claw = await start_claw(
+        [workspace], server_env(model.base_url, state_dir), init_options={"tier": "unsafe"}
+    )
+    try:
+        planned = await claw.ask("plan it", mode="plan")
+    finally:
+        await claw.client.shutdown_session()
+    # write_file is not a tool of this turn, so the text is not read as a call to it: nothing
+    # runs (even at the unsafe tier), the reply stays text and the turn ends there.
+    assert not (workspace / "new.py").exists() and not claw.recorder.approvals
+    assert planned["stopReason"] == "done" and planned["toolCalls"] == 0
+    assert len(model.chat_requests()) == 1
+    assert "write_file" not in json.dumps(model.chat_requests()[0]["tools"])
