@@ -60,7 +60,8 @@ async def measure(root: Path) -> list[dict[str, Any]]:
 def report(rows: list[dict[str, Any]]) -> str:
     base = rows[0]["request"]
     lines = [
-        "| case | tools | system chars | tool chars | of which agent tools | request chars | vs without |",
+        "| case | tools | system chars | tool chars | of which agent tools | request chars "
+        "| vs without |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
