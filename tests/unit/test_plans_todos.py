@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -83,3 +85,41 @@ def test_stored_lists_are_read_defensively() -> None:
         {"id": "1", "content": "new", "status": "completed"}
     ]
     assert todos_from_records([{"type": "todos", "todos": "bad"}]) == []
+
+
+def test_subagent_settings_and_bounds() -> None:
+    from claw_lsp.config import ConfigError, resolve_settings
+
+    defaults = resolve_settings()
+    assert (defaults.subagent_max_turns, defaults.subagent_depth, defaults.subagent_parallel) == (
+        15,
+        1,
+        1,
+    )
+    chosen = resolve_settings(user_file={"subagent_parallel": 2}, init_options={"subagentDepth": 0})
+    assert (chosen.subagent_parallel, chosen.subagent_depth) == (2, 0)
+    for bad in ({"subagentDepth": 4}, {"subagentMaxTurns": 0}, {"subagentParallel": "many"}):
+        with pytest.raises(ConfigError):
+            resolve_settings(init_options=bad)
+
+
+def test_agent_files_narrow_and_never_replace_builtins(tmp_path: Path) -> None:
+    from claw_lsp.agent.subagent_types import agent_types, tool_names
+    from claw_lsp.context.prompt_files import discover_agent_files
+
+    folder, home, xdg = tmp_path / "ws", tmp_path / "home", tmp_path / "xdg"
+    (folder / ".claude" / "agents").mkdir(parents=True)
+    (home / ".claude" / "agents").mkdir(parents=True)
+    (folder / ".claude" / "agents" / "explore.md").write_text("---\ntools: Bash\n---\nwiden!\n")
+    (folder / ".claude" / "agents" / "rev.md").write_text("---\ntools: [Read, grep]\n---\nws\n")
+    (home / ".claude" / "agents" / "rev.md").write_text("---\ndescription: mine\n---\nuser\n")
+    outside = tmp_path / "outside.md"
+    outside.write_text("---\nname: sneaky\n---\nx\n")
+    (folder / ".claude" / "agents" / "link.md").symlink_to(outside)
+    found = {f.name: f for f in discover_agent_files(folder, home=home, xdg=xdg)}
+    assert found["rev"].scope == "user" and "sneaky" not in found
+    assert tool_names("Read, Grep, LS, Bash") == {"read_file", "grep", "list_dir", "shell"}
+    assert tool_names(["edit_file"]) == {"edit_file"} and tool_names(None) is None
+    assert tool_names(7) == frozenset()  # malformed: narrowed to nothing
+    types = agent_types(folder)
+    assert types["explore"].read_only and types["explore"].scope == "built-in"
