@@ -60,6 +60,8 @@ def accept_plan_prompt(
     """The turn that carries out a plan: the session's last handed-over plan, or the user's
     edited text. It runs at the folder's tier as it is now: accepting never raises it."""
     state = core.folder(folder)
+    if session == "new":
+        raise ServiceError("a new session has no plan to accept")
     found = session_about(core, state, session)
     if found is None:
         raise ServiceError("no session in this folder has a plan yet")

@@ -6,6 +6,8 @@ todo list; accepting never raises the tier."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -118,3 +120,30 @@ async def test_a_write_written_as_text_in_plan_mode_is_not_run(
     assert planned["stopReason"] == "done" and planned["toolCalls"] == 0
     assert len(model.chat_requests()) == 1
     assert "write_file" not in json.dumps(model.chat_requests()[0]["tools"])
+
+
+def test_plan_and_accept_from_the_cli(
+    model: ScriptedModel, workspace: Path, state_dir: Path
+) -> None:
+    model.add(hand_over(PLAN), WRITE, {"text": "carried out"})
+    env = server_env(model.base_url, state_dir)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "claw_lsp", "ask", *args, "--folder", str(workspace)]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+
+    planned = cli("plan the change", "--plan", "--tier", "write")
+    assert planned.returncode == 0, planned.stderr
+    assert planned.stdout.endswith(PLAN + "\n") and "--accept-plan" in planned.stderr
+    assert not names(model.chat_requests()[0]) & {"write_file", "shell"}
+    nothing = subprocess.run(
+        [sys.executable, "-m", "claw_lsp", "ask", "", "--accept-plan", "--session", "new",
+         "--folder", str(workspace)],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert nothing.returncode == 1 and "no plan to accept" in nothing.stderr
+    accepted = cli(EDITED, "--accept-plan", "--tier", "write", "--json")
+    assert accepted.returncode == 0, accepted.stderr
+    result = json.loads(accepted.stdout)
+    assert result["stopReason"] == "done" and (workspace / "new.py").read_text() == "N\n"
+    assert "Run the tests" in model.chat_requests()[1]["messages"][-1]["content"]
