@@ -153,3 +153,33 @@ async def test_cancel_during_the_child_stops_both(
         for m in closed
     )
     assert after["text"] == "next turn"
+
+
+async def test_inherit_asks_as_the_parent_would_and_depth_decides_task(
+    model: ScriptedModel, workspace: Path, state_dir: Path
+) -> None:
+    model.add(task("general", "inherit"), WRITE, {"text": "could not write"}, {"text": "ok"})
+    env = server_env(model.base_url, state_dir)
+    claw = await start_claw([workspace], env)  # read-only, approvals ask
+    claw.recorder.approval_answers.append(None)  # the user dismisses the dialog
+    try:
+        result = await claw.ask("delegate a write")
+    finally:
+        await claw.client.shutdown_session()
+    _, child_first, *_ = model.chat_requests()
+    assert "write_file" in names(child_first) and "task" not in names(child_first)
+    assert len(claw.recorder.approvals) == 1 and not (workspace / "new.py").exists()
+    approvals = [e for e in claw.recorder.events if e["kind"] == "approval"]
+    assert approvals and approvals[0]["parent"]["callId"] == "call_task"
+    assert result["stopReason"] == "done"
+
+    model.add({"text": "no task"}, task(), {"text": "child"}, {"text": "parent"})
+    for depth in (0, 2):
+        claw = await start_claw([workspace], env, init_options={"subagentDepth": depth})
+        try:
+            await claw.ask("hello")
+        finally:
+            await claw.client.shutdown_session()
+    requests = model.chat_requests()
+    assert "task" not in names(requests[4])  # subagentDepth 0: no task tool at all
+    assert "task" in names(requests[5]) and "task" in names(requests[6])  # depth 2: nested
