@@ -123,3 +123,26 @@ def test_agent_files_narrow_and_never_replace_builtins(tmp_path: Path) -> None:
     assert tool_names(7) == frozenset()  # malformed: narrowed to nothing
     types = agent_types(folder)
     assert types["explore"].read_only and types["explore"].scope == "built-in"
+
+
+async def test_subagent_slots_bound_how_many_children_run_at_once() -> None:
+    import asyncio
+
+    from claw_lsp.agent.subagents import SubagentSlots
+
+    slots = SubagentSlots()
+    running: list[int] = []
+    peak: list[int] = []
+
+    async def child(limit: int) -> None:
+        async with slots.hold(limit):
+            running.append(1)
+            peak.append(len(running))
+            await asyncio.sleep(0.01)
+            running.pop()
+
+    await asyncio.gather(*(child(1) for _ in range(4)))
+    assert max(peak) == 1
+    peak.clear()
+    await asyncio.gather(*(child(3) for _ in range(6)))
+    assert max(peak) == 3
