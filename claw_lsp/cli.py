@@ -68,6 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="answer approval prompts with 'allow once' (never raises the tier)",
     )
     ask.add_argument("--json", action="store_true", help="print the claw.ask result as JSON")
+    ask.add_argument(  # issue 18
+        "--plan", action="store_true", help="plan mode: read-only tools, then a plan to accept"
+    )
+    ask.add_argument(
+        "--accept-plan",
+        action="store_true",
+        help="carry out the session's last plan; a non-empty PROMPT is the edited plan",
+    )
     sessions = sub.add_parser("sessions", help="list a folder's sessions")
     sessions.add_argument("--folder", default=".")
     sessions.add_argument("--json", action="store_true")

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from claw_lsp.config_mcp import McpServerSpec, parse_mcp_servers
+from claw_lsp.config_subagents import SUBAGENT_KEYS, subagent_values
 from claw_lsp.foundation.secrets import display_url, register_secret, register_url_credentials
 from claw_lsp.foundation.tiers import Tier
 
@@ -65,6 +66,7 @@ _SNAKE_TO_CAMEL = {
     "mcp_servers": "mcpServers",
     "mcp_timeout": "mcpTimeout",
     "mcp_schema_budget": "mcpSchemaBudget",
+    **SUBAGENT_KEYS,  # issue 18
 }
 NO_BACKEND_MESSAGE = (
     "No model backend is configured. Set OPENAI_BASE_URL (and OPENAI_MODEL, OPENAI_API_KEY if "
@@ -113,6 +115,10 @@ class Settings:
     # the diagnostics of the new text.
     language_servers: Mapping[str, LanguageServerConfig] = field(default_factory=dict)
     diagnostics_wait: float = 1.5
+    # -- issue 18: subagents (the task tool; bounds in config_subagents.py) --
+    subagent_max_turns: int = 15  # a child's model calls
+    subagent_depth: int = 1  # how deep children nest (0: no task tool; 1: children get none)
+    subagent_parallel: int = 1  # children running at once (local GPUs serve one request)
 
     def public_view(self) -> dict[str, Any]:
         """What may be shown to the user: everything but the key."""
@@ -300,6 +306,7 @@ def _validate(raw: Mapping[str, Any], sources: Mapping[str, str]) -> Settings:
         values["language_servers"] = parse_language_servers(raw["languageServers"])
     if "diagnosticsWait" in raw:
         values["diagnostics_wait"] = num("diagnosticsWait", float, 0, 30)
+    values.update(subagent_values(raw, num))  # issue 18
     return Settings(**values)
 
 

@@ -99,6 +99,9 @@ class TerminalEvents:
     def emit(self, kind: str, payload: dict[str, Any]) -> None:
         if self.quiet:
             return
+        if kind == "text" and "parent" in payload:  # a subagent's reply (issue 18)
+            say(f"\n  [subagent] {shown(payload.get('delta'))}")
+            return
         if kind == "text":
             ready, self._held = split_streamed(self._held + str(payload.get("delta", "")))
             self._write_text(ready)
@@ -120,6 +123,16 @@ class TerminalEvents:
             say(f"[claw] {payload.get('message')}")
         elif kind == "proposal":
             say(f"\n[claw] proposal {payload.get('proposal')}:\n{payload.get('diff')}")
+        elif kind == "todo":  # issue 18
+            marks = {"completed": "[x]", "in_progress": "[>]"}
+            rows = [
+                f"  {marks.get(str(t.get('status')), '[ ]')} "
+                + shown(t.get("content"), multiline=False)
+                for t in payload.get("todos") or []
+            ]
+            say("\n[claw] todo list:\n" + "\n".join(rows))
+        elif kind == "plan":  # the plan itself is the result, printed to stdout
+            say("\n[claw] plan handed over; carry it out with: claw-lsp ask '' --accept-plan")
 
     def _write_text(self, text: str) -> None:
         if text:
@@ -214,17 +227,27 @@ async def _doctor(service: Any, settings: Any, args: Any) -> int:
 
 
 async def _ask(service: Any, args: Any) -> int:
+    from claw_lsp.agent.plan_mode import accept_plan_prompt
     from claw_lsp.agent.turn import Prompt
     from claw_lsp.foundation.errors import ServiceError
 
-    if not args.prompt.strip():
+    accepting = getattr(args, "accept_plan", False)
+    if not args.prompt.strip() and not accepting:
         print("claw-lsp: the prompt is empty", file=sys.stderr)
         return 2
     task = asyncio.current_task()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGINT, lambda: service.cancel() or (task and task.cancel()))
     try:
-        result = await service.submit(Prompt(text=args.prompt, session=args.session))
+        if accepting:  # issue 18: the prompt, when given, is the user's edited plan
+            edited = args.prompt if args.prompt.strip() else None
+            prompt = accept_plan_prompt(service, None, args.session, edited)
+        else:
+            planning = getattr(args, "plan", False)
+            prompt = Prompt(
+                text=args.prompt, session=args.session, mode="plan" if planning else "ask"
+            )
+        result = await service.submit(prompt)
     except asyncio.CancelledError:
         say("\n[claw] cancelled")
         return 130
@@ -243,8 +266,11 @@ async def _ask(service: Any, args: Any) -> int:
             print(shown(result["text"]))
         elif result["stopReason"] == "cancelled":
             say("\n[claw] cancelled")
+        elif result["stopReason"] == "plan":
+            print(f"\n{shown(result.get('plan', ''))}")
         elif result["stopReason"] == "error":
             say(f"\n[claw] {result['text'].splitlines()[-1]}")
         else:
             print()
-    return {"done": 0, "local": 0, "maxTurns": 0, "cancelled": 130}.get(result["stopReason"], 1)
+    codes = {"done": 0, "local": 0, "maxTurns": 0, "plan": 0, "cancelled": 130}
+    return codes.get(result["stopReason"], 1)

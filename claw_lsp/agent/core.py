@@ -8,8 +8,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
+from claw_lsp.agent.agent_tools import AgentTools
 from claw_lsp.agent.skills import SkillTools
 from claw_lsp.agent.state import FolderState, SessionIndex, SessionState
+from claw_lsp.agent.subagents import SubagentSlots
 from claw_lsp.agent.turn import EventsFactory, TurnDeps
 from claw_lsp.config import Settings
 from claw_lsp.context.prompt import SYSTEM_PROMPT
@@ -69,7 +71,7 @@ class AgentCore:
         # MCP servers: a tool source (started lazily, on the first turn that could use them),
         # readers for @server:uri mentions and a source of slash commands (their prompts).
         self.mcp = McpManager(settings, workspace, approver)
-        sources: list[ToolSource] = [BuiltinTools(), SkillTools()]
+        sources: list[ToolSource] = [BuiltinTools(), AgentTools(), SkillTools()]
         if self.language_tools is not None:
             sources.append(self.language_tools)
         sources.append(self.mcp)
@@ -79,6 +81,7 @@ class AgentCore:
         self.index = SessionIndex(workspace, store)
         self.on_status_change: Callable[[FolderState], None] = lambda state: None
         self.model_override: str | None = None
+        self.subagent_slots = SubagentSlots()  # issue 18: subagentParallel across all turns
 
     @property
     def folders(self) -> dict[str, FolderState]:
@@ -125,6 +128,7 @@ class AgentCore:
             tier_of=self.tier_of,
             observer=self.language_tools.observer if self.language_tools else lambda: None,
             resource_readers=lambda: resource_readers(self.mcp),
+            subagent_slots=self.subagent_slots,
         )
 
     def status(self, folder: str | None = None) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from claw_lsp.agent.core import AgentCore
 from claw_lsp.agent.custom_commands import CommandExpansion
+from claw_lsp.agent.plan_mode import plan_slash
 from claw_lsp.agent.results import local_result
 from claw_lsp.agent.slash import McpExpansion, parse_slash, run_slash
 from claw_lsp.agent.state import FolderState
@@ -32,6 +33,9 @@ class AgentService(AgentCore):
         waited its turn in the folder's queue), before any event of it is emitted."""
         state = self.folder(prompt.folder, prompt.uri)
         slash = parse_slash(prompt.text)
+        planned = plan_slash(prompt, slash)  # issue 18: `/plan <prompt>` is a plan-mode turn
+        if planned is not None:
+            prompt, slash = planned, None
         if slash is not None:
             answer = await run_slash(self, state, *slash, session_hint=prompt.session)
             if isinstance(answer, McpExpansion):

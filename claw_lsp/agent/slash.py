@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from claw_lsp.agent import slash_info, slash_session
+from claw_lsp.agent import plan_mode, slash_info, slash_session
 from claw_lsp.agent.core import AgentCore
 from claw_lsp.agent.custom_commands import CommandExpansion, CustomCommand, expand, load_commands
 from claw_lsp.agent.slash_base import Handler, Reply
@@ -118,6 +118,10 @@ BUILTINS: dict[str, Builtin] = {
     "export": Builtin("the session as Markdown", slash_session.export_command),
     "skills": Builtin("the skills the model can load", _skills),
     "mcp": Builtin("MCP servers: state, tool counts, last error", _mcp, "[reset-project]"),
+    "todos": Builtin("the session's todo list", plan_mode.todos_command),
+    "plan": Builtin(
+        "plan first: read-only tools, then a plan to accept", plan_mode.plan_usage, "PROMPT"
+    ),
 }
 HELP = {name: builtin.description for name, builtin in BUILTINS.items()}
 

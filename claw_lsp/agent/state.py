@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from claw_lsp.agent.history import messages_from_records, repair_history
+from claw_lsp.agent.todos import plan_from_records, todos_from_records
 from claw_lsp.context.tokens import ContextStats
 from claw_lsp.edits.journal import SessionJournal
 from claw_lsp.foundation.errors import ServiceError
@@ -17,6 +18,7 @@ from claw_lsp.foundation.tiers import Tier
 from claw_lsp.permissions.paths import PathDenied, Root, Workspace
 from claw_lsp.permissions.policy import SessionGrants
 from claw_lsp.sessions.store import SessionStore
+from claw_lsp.tools.agent_ports import Todo
 
 
 @dataclass
@@ -31,6 +33,8 @@ class SessionState:
     usage: Usage = field(default_factory=Usage)
     context: ContextStats = field(default_factory=ContextStats)  # token accounting
     loaded_tools: list[str] = field(default_factory=list)  # deferred tools the model loaded
+    todos: list[Todo] = field(default_factory=list)  # issue 18: the todo list (agent/todos.py)
+    plan: str | None = None  # issue 18: the last plan a plan-mode turn handed over
 
     def worked_paths(self) -> list[Path]:
         """Files this session read or edited: their folders' instruction files apply."""
@@ -109,6 +113,8 @@ class SessionIndex:
             session_id,
             messages=repair_history(messages_from_records(records)),
             turns=sum(1 for r in records if r.get("type") == "turn"),
+            todos=todos_from_records(records),
+            plan=plan_from_records(records),
         )
         return session
 

@@ -12,6 +12,8 @@ from claw_lsp.agent.history import final_answers, repair_history
 from claw_lsp.agent.loop import TurnInputs, TurnOutcome, run_turn
 from claw_lsp.agent.results import finish_turn
 from claw_lsp.agent.state import FolderState, SessionIndex, SessionState
+from claw_lsp.agent.subagents import SubagentSlots
+from claw_lsp.agent.turn_extras import TurnExtras, mode_settings
 from claw_lsp.config import Settings
 from claw_lsp.context.engine import ContextStep, TurnContext
 from claw_lsp.context.mentions import (
@@ -56,6 +58,10 @@ class Prompt:
     model: str | None = None
     allowed_tools: frozenset[str] | None = None
     notices: tuple[str, ...] = ()
+    # Issue 18: "plan" runs read-only tools plus exit_plan_mode (agent/turn_extras.py); `plan`
+    # is an accepted plan, which this turn carries out and seeds the todo list with.
+    mode: Literal["ask", "plan"] = "ask"
+    plan: str | None = None
 
 
 @dataclass
@@ -76,6 +82,7 @@ class TurnDeps:
     # `@<server>:<uri>` readers by server name (MCP registers its servers' resources here).
     resource_readers: Callable[[], Mapping[str, ResourceReader]] = field(default=lambda: {})
     observer: Callable[[], CallObserver | None] = field(default=lambda: None)  # one per turn
+    subagent_slots: SubagentSlots = field(default_factory=SubagentSlots)  # the core's (issue 18)
 
 
 async def run_model_turn(
@@ -83,7 +90,8 @@ async def run_model_turn(
 ) -> dict[str, Any]:
     def turn_settings() -> Settings:
         settings = deps.settings_for(state)
-        return replace(settings, model=prompt.model) if prompt.model else settings
+        settings = replace(settings, model=prompt.model) if prompt.model else settings
+        return mode_settings(settings, prompt.mode)
 
     settings = turn_settings()
     store = deps.index.store
@@ -112,6 +120,9 @@ async def run_model_turn(
         observer=deps.observer(),
         loaded_tools=session.loaded_tools,
     )
+    extras = TurnExtras(store, state, session, turn, events, prompt.mode)  # issue 18
+    extras.attach(ctx)
+    extras.seed_from_plan(prompt.plan)
     if session.turns == 1:
         store.set_title(state.root.uri, session.id, prompt.text)
 
@@ -125,8 +136,19 @@ async def run_model_turn(
         # Tool sources get ready (MCP servers start, list changes apply) before the one
         # snapshot of this turn: the tool list never changes within a turn.
         await deps.catalog.prepare(ctx, deps.approver)
-        toolbox = deps.catalog.snapshot(state.root).only(prompt.allowed_tools)
+        toolbox = extras.toolbox(
+            deps.catalog.snapshot(state.root).only(prompt.allowed_tools), settings
+        )
         orchestrator = Orchestrator(toolbox, ctx, deps.approver, session.grants)
+        extras.attach_subagents(
+            ctx,
+            toolbox,
+            store=store,
+            models=deps.models,
+            approver=deps.approver,
+            system_prompt=deps.system_prompt,
+            slots=deps.subagent_slots,
+        )
         window = resolve_window(settings.context_window, session.context).tokens
         attached = await expand_mentions(prompt.text, _mention_sources(deps, state, prompt, window))
         for notice in attached.notices:
@@ -137,7 +159,7 @@ async def run_model_turn(
                 {"type": attachment.kind, "name": attachment.name, "chars": len(attachment.body)},
             )
         user_message = build_user_message(
-            prompt.text,
+            extras.prompt_text(prompt.text),
             attachments=attached.render(),
             editor_context=prompt.editor_context,
             root=state.root,
@@ -171,6 +193,7 @@ async def run_model_turn(
                 system_prompt=deps.system_prompt,
                 tools=tool_definitions(),
                 refresh_tools=tool_definitions,
+                reminder=extras.reminder(),
             ),
             model,
         )
@@ -186,7 +209,7 @@ async def run_model_turn(
                 deadline_s=settings.turn_deadline,
             )
         )
-        error = outcome.error
+        error = extras.finish(outcome)
     except asyncio.CancelledError:
         outcome = TurnOutcome("cancelled")
         repaired = repair_history(session.messages, note="cancelled by the user")
@@ -201,17 +224,19 @@ async def run_model_turn(
         outcome = TurnOutcome("error", error=error)
     if outcome.stop_reason != "cancelled":
         session.usage.add(outcome.usage)
-    return finish_turn(
-        store,
-        deps.proposals,
-        state,
-        session.id,
-        turn,
-        outcome,
-        journal_records=journal.to_record(),
-        events=events,
-        error=error,
-        tier=deps.settings_for(state).tier,
+    return extras.result(
+        finish_turn(
+            store,
+            deps.proposals,
+            state,
+            session.id,
+            turn,
+            outcome,
+            journal_records=journal.to_record(),
+            events=events,
+            error=error,
+            tier=deps.settings_for(state).tier,
+        )
     )
 
 

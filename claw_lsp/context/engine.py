@@ -71,6 +71,9 @@ class TurnContext:
     # Asked before every request: the tool list can grow within a turn when the model loads a
     # deferred tool's schema (mcp_tools); everything already sent stays a prefix.
     refresh_tools: Callable[[], list[dict[str, Any]]] | None = None
+    # Issue 18: a block the model sees at the end of every request (the todo list), never
+    # recorded; at the end so the system prompt, tools and history stay a byte-stable prefix.
+    reminder: Callable[[], str | None] | None = None
 
 
 class ContextStep:
@@ -124,7 +127,19 @@ class ContextStep:
         ctx = self.ctx
         if ctx.refresh_tools is not None:
             ctx.tools = ctx.refresh_tools()
-        return self.model.build_request(ctx.system_prompt, ctx.tools, ctx.messages)
+        return self.model.build_request(ctx.system_prompt, ctx.tools, self._with_reminder())
+
+    def _with_reminder(self) -> list[dict[str, Any]]:
+        """The messages plus the reminder: appended to a final user message (some chat
+        templates refuse two user messages in a row), else as a user message of its own."""
+        messages = self.ctx.messages
+        block = self.ctx.reminder() if self.ctx.reminder is not None else None
+        if not block:
+            return messages
+        last = messages[-1] if messages else None
+        if last is not None and last.get("role") == "user" and isinstance(last.get("content"), str):
+            return [*messages[:-1], {**last, "content": f"{last['content']}\n\n{block}"}]
+        return [*messages, {"role": "user", "content": block}]
 
     def _add_nested_rules(self) -> None:
         ctx = self.ctx

@@ -69,6 +69,22 @@ def discover_commands(
     return list(found.values())
 
 
+def discover_agent_files(
+    folder: Path | None, *, home: Path | None = None, xdg: Path | None = None
+) -> list[PromptFile]:
+    """Subagent types (`agents/*.md`, issue 18), user level first; the first of a name wins."""
+    found: dict[str, PromptFile] = {}
+    for scope, directory, confine in _locations("agents", folder, home, xdg):
+        for path in _markdown_files(directory, confine):
+            parsed = _parse(path, scope, path.stem)
+            if parsed is None:
+                continue
+            name = parsed.text("name") or path.stem
+            if _valid_name(name) and ":" not in name and name not in found:
+                found[name] = PromptFile(name, scope, path, parsed.metadata, parsed.body)
+    return list(found.values())
+
+
 def discover_skills(
     folder: Path | None, *, home: Path | None = None, xdg: Path | None = None
 ) -> list[PromptFile]:

@@ -17,6 +17,9 @@ EventKind = Literal[
     "notice",  # {message}
     "error",  # {message}
     "done",  # {stopReason}
+    # Issue 18. A subagent's events carry `parent: {session, turn, callId}` besides these.
+    "todo",  # {todos: [{id, content, status}]}: the session's todo list, on every change
+    "plan",  # {plan}: the Markdown plan a plan-mode turn handed over
 ]
 EVENT_KINDS: tuple[str, ...] = EventKind.__args__  # type: ignore[attr-defined]
 

@@ -13,7 +13,7 @@ from typing import Literal
 
 from claw_lsp.foundation.tiers import Tier
 
-Matcher = Literal["read-path", "write-path", "shell", "tool"]
+Matcher = Literal["read-path", "write-path", "shell", "tool", "session"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,13 @@ ACCESS_KINDS: dict[str, AccessKind] = {
         # only the unsafe tier runs it unasked; rules naming the tool, or a trusted server's
         # readOnlyHint, allow it below that (policy.py).
         AccessKind("mcp", Tier.UNSAFE, "tool", "calls a tool of an MCP server"),
+        # Issue 18. These change only the agent's own session state (nothing on disk, no
+        # process), so read-only runs them; a rule naming the tool can still deny it.
+        AccessKind("todo", Tier.READ_ONLY, "session", "updates the session's todo list"),
+        AccessKind("plan", Tier.READ_ONLY, "session", "hands a plan to the user (plan mode)"),
+        # A subagent's every call is decided on its own (same orchestrator, a tier never above
+        # the parent's), so starting one touches nothing by itself.
+        AccessKind("agent", Tier.READ_ONLY, "session", "starts a subagent"),
     )
 }
 

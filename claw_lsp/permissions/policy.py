@@ -86,6 +86,10 @@ def _decide(
         return _decide_shell(facts, tier, rules, grants, sandboxed)
     if kind.matcher == "tool":
         return _decide_tool(facts, tier, rules, grants)
+    if kind.matcher == "session":  # the agent's own state: only a rule naming the tool denies
+        if rules.decide_tool(facts.tool) == "deny":
+            return Decision("deny", f"a user rule denies {facts.tool}", None, False)
+        return Decision("allow", "changes only the session's own state")
     for rel in facts.relative_paths:
         verdict = rules.decide_path(facts.tool, rel)
         if verdict == "deny":
@@ -151,10 +155,12 @@ def may_offer(
     kind = access_kind(kind_name)
     if kind is None:
         return False
-    verdict = rules.decide_tool(tool) if kind.matcher == "tool" else None
+    verdict = rules.decide_tool(tool) if kind.matcher in ("tool", "session") else None
     if verdict == "deny":
         return False
     if approvals != "deny" or tier.allows(kind.auto_tier):
+        return True
+    if kind.matcher == "session":
         return True
     return kind.matcher == "tool" and (
         verdict == "allow" or (verdict is None and trusted_read_only)

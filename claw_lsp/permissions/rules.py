@@ -39,7 +39,11 @@ READ_TOOLS = frozenset({"read_file", "grep", "glob", "list_dir"})
 WRITE_TOOLS = frozenset({"write_file", "edit_file", "apply_patch"})
 _GROUPS: dict[str, frozenset[str]] = {"read": READ_TOOLS, "edit": WRITE_TOOLS, "write": WRITE_TOOLS}
 READ_MCP_RESOURCE = "read_mcp_resource"
-_KNOWN_TOOLS = _SHELL_ALIASES | READ_TOOLS | WRITE_TOOLS | _GROUPS.keys() | {READ_MCP_RESOURCE}
+# The agent's own tools (issue 18): rules name them without a pattern (`deny: ["task"]`).
+AGENT_TOOLS = frozenset({"todo_write", "exit_plan_mode", "task"})
+_KNOWN_TOOLS = (
+    _SHELL_ALIASES | READ_TOOLS | WRITE_TOOLS | _GROUPS.keys() | {READ_MCP_RESOURCE} | AGENT_TOOLS
+)
 MCP_PREFIX = "mcp__"
 _MCP_RULE = re.compile(r"^\s*(mcp__[A-Za-z0-9_.*?-]+)\s*(\(.*\))?\s*$", re.DOTALL)
 _RULE_SYNTAX = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$", re.DOTALL)
@@ -150,6 +154,8 @@ class PermissionRules:
 
 
 def _tool_rule_matches(rule: Rule, name: str, target: str | None) -> bool:
+    if rule.tool in AGENT_TOOLS:
+        return rule.tool == name
     if rule.tool.startswith(MCP_PREFIX):
         pattern = rule.tool if "__" in rule.tool[len(MCP_PREFIX) :] else rule.tool + "__*"
         return fnmatch.fnmatchcase(name, pattern)

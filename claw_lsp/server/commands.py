@@ -20,6 +20,7 @@ from claw_lsp.server.state import ClawServer
 
 if TYPE_CHECKING:
     from claw_lsp.agent.service import AgentService
+    from claw_lsp.agent.turn import Prompt
     from claw_lsp.server.params import AskParams
 
 # The agent stack (operations, slash commands, context) is imported inside the handlers: it is
@@ -71,13 +72,31 @@ def _guarded(handler: Handler) -> Handler:
 
 async def ask(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = _parse("AskParams", params)
-    service = _svc(ls)
     from claw_lsp.agent.slash import parse_slash
     from claw_lsp.agent.turn import Prompt
 
     # Slash commands still answer (/status shows the problem); model turns would not.
     if ls.config_error and parse_slash(args.prompt) is None:
         raise ServiceError(f"configuration error: {ls.config_error}")
+    prompt = Prompt(
+        text=args.prompt,
+        folder=args.folder,
+        uri=args.uri,
+        session=args.session,
+        edit_mode=args.edit_mode,
+        editor_context=_editor_context(ls, args),
+        selection=_selection_text(ls, args),
+        diagnostics=tuple(args.diagnostics or ()),
+        mode=args.mode,
+    )
+    return await _submit(ls, params, prompt)
+
+
+async def _submit(
+    ls: ClawServer, params: types.ExecuteCommandParams, prompt: Prompt
+) -> dict[str, Any]:
+    """Runs a prompt with this request's events, progress and cancellation."""
+    service = _svc(ls)
     task = asyncio.current_task()
     assert task is not None
     ls.protocol.register_cancellable(ls.protocol.msg_id, task)
@@ -94,16 +113,6 @@ async def ask(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, A
             if future is not None:
                 future.add_done_callback(lambda f: task.cancel() if f.cancelled() else None)
 
-    prompt = Prompt(
-        text=args.prompt,
-        folder=args.folder,
-        uri=args.uri,
-        session=args.session,
-        edit_mode=args.edit_mode,
-        editor_context=_editor_context(ls, args),
-        selection=_selection_text(ls, args),
-        diagnostics=tuple(args.diagnostics or ()),
-    )
     try:
         return await service.submit(prompt, on_start=on_start)
     finally:
@@ -310,6 +319,23 @@ async def mcp_servers(ls: ClawServer, params: types.ExecuteCommandParams) -> dic
     return status_payload(service.mcp)
 
 
+async def todos(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
+    args = _parse("OptionalSessionParams", params)
+    from claw_lsp.agent.plan_mode import todos_of
+
+    return todos_of(_svc(ls), args.folder, args.session)
+
+
+async def accept_plan(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
+    args = _parse("AcceptPlanParams", params)
+    from claw_lsp.agent.plan_mode import accept_plan_prompt
+
+    if ls.config_error:
+        raise ServiceError(f"configuration error: {ls.config_error}")
+    prompt = accept_plan_prompt(_svc(ls), args.folder, args.session, args.plan)
+    return await _submit(ls, params, prompt)
+
+
 _HANDLERS: dict[str, Handler] = {
     p.ASK: ask,
     p.CANCEL: cancel,
@@ -330,4 +356,6 @@ _HANDLERS: dict[str, Handler] = {
     p.COMMANDS: commands,
     p.COMPLETE_MENTIONS: complete_mentions,
     p.MCP_SERVERS: mcp_servers,
+    p.TODOS: todos,
+    p.ACCEPT_PLAN: accept_plan,
 }

@@ -37,7 +37,9 @@ class LspEvents:
         self._progress_text = ""
 
     def emit(self, kind: str, payload: dict[str, Any]) -> None:
-        if kind == "text":
+        if kind == "text" and "parent" in payload:  # a subagent's reply: its own event (issue 18)
+            payload = {**payload, "delta": neutralize_markdown(redact(str(payload["delta"])))}
+        elif kind == "text":
             self._pending_text.append(payload.get("delta", ""))
             now = time.monotonic()
             if now - self._last_flush >= TEXT_INTERVAL_S:

@@ -24,6 +24,8 @@ PROPOSALS = "claw.proposals"
 COMMANDS = "claw.commands"
 COMPLETE_MENTIONS = "claw.completeMentions"
 MCP_SERVERS = "claw.mcpServers"
+TODOS = "claw.todos"  # issue 18
+ACCEPT_PLAN = "claw.acceptPlan"  # issue 18
 
 ALL_COMMANDS = [
     ASK,
@@ -45,6 +47,8 @@ ALL_COMMANDS = [
     COMMANDS,
     COMPLETE_MENTIONS,
     MCP_SERVERS,
+    TODOS,
+    ACCEPT_PLAN,
 ]
 
 EVENT_NOTIFICATION = "claw/event"

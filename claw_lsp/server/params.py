@@ -34,6 +34,7 @@ class AskParams(_Params):
     session: str | None = None
     edit_mode: Literal["apply", "propose"] | None = Field(default=None, alias="editMode")
     diagnostics: list[dict[str, Any]] | None = None
+    mode: Literal["ask", "plan"] = "ask"  # issue 18: plan mode
 
     @field_validator("prompt")
     @classmethod
@@ -86,6 +87,12 @@ class MentionParams(_Params):
     prefix: str = Field(default="", max_length=500)
     folder: str | None = None
     limit: int = Field(default=50, ge=1, le=500)
+
+
+class AcceptPlanParams(_Params):
+    folder: str | None = None
+    session: str | None = None
+    plan: str | None = Field(default=None, max_length=MAX_PROMPT_CHARS)  # the edited text
 
 
 class McpServersParams(_Params):

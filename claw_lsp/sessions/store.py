@@ -55,7 +55,7 @@ __all__ = [
 
 
 # Records written at every agent step: they do not touch index.json (see `append`).
-PER_STEP_RECORD_TYPES = frozenset({"message"})
+PER_STEP_RECORD_TYPES = frozenset({"message", "subagent"})  # subagent: issue 18
 _NOT_LISTED = object()
 
 

@@ -25,6 +25,7 @@ from claw_lsp.foundation.events import EventSink
 from claw_lsp.foundation.ports import Approver, Editor
 from claw_lsp.foundation.tiers import Tier
 from claw_lsp.permissions.paths import PathDenied, ResolvedPath, Root, Workspace
+from claw_lsp.tools.agent_ports import Delegator, PlanDesk, TodoBoard
 
 MAX_RESULT_CHARS = 24_000
 MAX_TEXT_FILE_BYTES = 8_000_000
@@ -59,6 +60,7 @@ class ToolOutput:
     content: str  # what the model sees
     summary: str  # one line for the editor (claw/event toolResult)
     ok: bool = True
+    end_turn: bool = False  # the turn ends after this call (exit_plan_mode hands a plan over)
 
 
 @dataclass
@@ -96,6 +98,12 @@ class ToolContext:
     # Deferred tools whose schemas the model asked for, in the order it asked (the session's
     # list: the next requests carry these schemas; see catalog.Toolbox.definitions).
     loaded_tools: list[str] = field(default_factory=list)
+    # -- issue 18: the agent's own state, for todo_write, exit_plan_mode and task (None: the
+    # tool reports that it is not available here, e.g. todo_write inside a subagent).
+    todos: TodoBoard | None = None
+    plan: PlanDesk | None = None
+    subagents: Delegator | None = None
+    call_id: str | None = None  # the call being run (the orchestrator sets it; task needs it)
 
     def resolve(self, raw: str) -> ResolvedPath:
         try:
@@ -205,12 +213,14 @@ def define_tool(
     kind: str,
     plan: Callable[[ArgsT, ToolContext], Access],
     run: Callable[[ArgsT, ToolContext], Awaitable[ToolOutput]],
+    schema: Mapping[str, Any] | None = None,
 ) -> Tool:
-    """A tool whose arguments are a pydantic model (the built-ins)."""
+    """A tool whose arguments are a pydantic model (the built-ins). `schema` replaces the
+    generated one where every character counts (the model still validates the arguments)."""
     return Tool(
         name=name,
         description=description,
-        parameters=compact_schema(args.model_json_schema()),
+        parameters=schema if schema is not None else compact_schema(args.model_json_schema()),
         kind=kind,
         validate=_PydanticValidator(name, args),
         plan=plan,

@@ -98,6 +98,7 @@ class Orchestrator:
             )
             result.stop_turn = True
             return result
+        self.ctx.call_id = call.id
         try:
             planned = tool.plan(args, self.ctx)
             access = await planned if inspect.isawaitable(planned) else planned
@@ -145,6 +146,7 @@ class Orchestrator:
             cap_text(content),
             escape_for_display(redact(output.summary)),
             parsed.value,
+            stop_turn=output.end_turn,
         )
 
     async def _observe_before(self, access: Access) -> None:

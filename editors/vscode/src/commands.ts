@@ -84,6 +84,7 @@ export class ClawCommands {
       "claw.ui.ask": (prompt) => this.ask(typeof prompt === "string" ? prompt : undefined),
       "claw.ui.askPropose": (prompt) => this.ask(typeof prompt === "string" ? prompt : undefined, "propose"),
       "claw.ui.cancel": () => this.cancel(),
+      "claw.ui.acceptPlan": () => this.acceptPlan(),
       "claw.ui.undoTurn": () => this.undoTurn(),
       "claw.ui.sessions": () => this.showSessions(),
       "claw.ui.newSession": () => this.newSession(),
@@ -144,6 +145,36 @@ export class ClawCommands {
     void this.view.reveal();
     try {
       const result = await this.client.execute<AskResult>("claw.ask", argument, cancellation.token);
+      this.conversation.finishAsk(localTurn, result ?? {});
+    } catch (error) {
+      if (cancellation.token.isCancellationRequested) this.conversation.finishAsk(localTurn, { stopReason: "cancelled" });
+      else this.conversation.failAsk(localTurn, errorText(error));
+    } finally {
+      cancellation.dispose();
+      this.running = undefined;
+      this.onBusyChanged();
+      this.view.refresh();
+    }
+  }
+
+  /** claw.acceptPlan (issue 18): carry out the last plan of this session at the folder's
+   * tier (the server never raises it); the plan's steps become the todo list. */
+  async acceptPlan(): Promise<void> {
+    if (this.running) {
+      void vscode.window.showWarningMessage("Claw is still working on the last request.");
+      return;
+    }
+    const session = this.conversation.lastSession;
+    const folder = activeFolderUri();
+    const argument: Record<string, unknown> = session ? { session } : folder ? { folder } : {};
+    const localTurn = this.conversation.startLocalTurn("Accept the plan");
+    const cancellation = new vscode.CancellationTokenSource();
+    this.running = { cancellation, localTurn };
+    this.onBusyChanged();
+    this.view.refresh();
+    void this.view.reveal();
+    try {
+      const result = await this.client.execute<AskResult>("claw.acceptPlan", argument, cancellation.token);
       this.conversation.finishAsk(localTurn, result ?? {});
     } catch (error) {
       if (cancellation.token.isCancellationRequested) this.conversation.finishAsk(localTurn, { stopReason: "cancelled" });

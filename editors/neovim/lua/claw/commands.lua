@@ -37,6 +37,7 @@ M.subcommands = {
   cancel = { run = function() actions().cancel() end },
   undo = { run = function() actions().undo() end },
   sessions = { run = function() actions().sessions() end },
+  todos = { run = function() require('claw.todos').quickfix() end },
   new = { run = function() actions().new_session() end },
   tier = {
     run = function(args) actions().tier(args[1]) end,
