@@ -59,7 +59,9 @@ def read_user_config(path: Path | None = None) -> dict[str, Any]:
         data = {}
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
-    return _with_user_mcp_json(normalise_keys(data), path.parent / "mcp.json")
+    # Keys stay as written (snake_case or camelCase): the resolver reads both, and a warning
+    # about an unknown key names it the way the user spelt it.
+    return _with_user_mcp_json(data, path.parent / "mcp.json")
 
 
 def options_from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -77,9 +79,10 @@ def _with_user_mcp_json(options: dict[str, Any], path: Path) -> dict[str, Any]:
     form, so an existing block can be pasted as it is; config.toml entries win by name."""
     if not path.is_file():
         return options
+    key = "mcp_servers" if "mcp_servers" in options else "mcpServers"
     try:
         servers = json.loads(path.read_text(encoding="utf-8"))["mcpServers"]
-        merged = {**servers, **options.get("mcpServers", {})}
+        merged = {**servers, **options.get(key, {})}
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f'{path} must be {{"mcpServers": {{...}}}}: {exc}') from None
-    return {**options, "mcpServers": merged}
+    return {**options, key: merged}
