@@ -149,7 +149,9 @@ def vscode_manifest(package: Mapping[str, Any], schema: Prop) -> dict[str, Any]:
     """package.json with `contributes.configuration` and `restrictedConfigurations` from the
     schema; the extension's own keys (VSCODE_OWN_KEYS) and everything else kept as they are."""
     props = package["contributes"]["configuration"]["properties"]
-    generated = {f"claw.{key}": _vscode_property(schema["properties"][key]) for key in vscode_keys(schema)}
+    generated = {
+        f"claw.{key}": _vscode_property(schema["properties"][key]) for key in vscode_keys(schema)
+    }
     own = {key: props[key] for key in VSCODE_OWN_KEYS if key in props}
     untrusted = dict(package["capabilities"]["untrustedWorkspaces"])
     untrusted["description"] = (
@@ -207,7 +209,9 @@ def _lua_type(prop: Prop) -> str:
         return "string[]"
     if kind == "object":
         return "table<string, table>" if "additionalProperties" in plain else "table"
-    return {"integer": "integer", "number": "number", "boolean": "boolean"}.get(kind or "", "string")
+    return {"integer": "integer", "number": "number", "boolean": "boolean"}.get(
+        kind or "", "string"
+    )
 
 
 def lua_types(schema: Prop) -> str:
