@@ -11,8 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from claw_lsp.config import ConfigError, resolve_settings, security_keys
-from claw_lsp.config import generate
+from claw_lsp.config import ConfigError, generate, resolve_settings, security_keys
 from claw_lsp.config.resolve import option_keys
 from claw_lsp.config.schema import ClawOptions, check_settings_agree
 from claw_lsp.config.sources import ENV_NAMES, normalise_keys
