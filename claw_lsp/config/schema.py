@@ -316,7 +316,10 @@ def check_settings_agree() -> list[str]:
     for name, info in ClawOptions.model_fields.items():
         attr = attributes.get(name)
         if attr is None:
-            problems.append(f"Settings has no attribute {name} (the schema's {info.alias})")
+            problems.append(
+                f"Settings (claw_lsp/config/settings.py) needs the attribute {name}, with the "
+                f"schema's default {info.default!r} (the schema's {info.alias})"
+            )
             continue
         if info.default is None or info.default_factory is not None:
             continue  # computed by Settings (state_dir) or empty either way
