@@ -54,6 +54,7 @@ class ClawServer(LanguageServer):
         self._settings = Settings()
         self._config_error: str | None = None
         self._settings_stale = True
+        self._resolved_once = False
         self._warned: set[str] = set()
         self.client_info: dict[str, Any] = {}
         self.claw_workspace = Workspace()
@@ -124,6 +125,9 @@ class ClawServer(LanguageServer):
         except ValueError as exc:
             self._config_error = str(exc)
             log.warning("configuration error: %s", exc)
+            if not self._resolved_once:  # no previous settings: the user's own, if they hold
+                self._settings = self._user_level_settings()
+        self._resolved_once = True
         self.editor.timeout_s = self._settings.client_request_timeout
         self.approver.timeout_s = self._settings.approval_timeout
         for warning in self._settings.warnings:
@@ -135,6 +139,12 @@ class ClawServer(LanguageServer):
                         type=types.MessageType.Warning, message=f"claw: {warning}"
                     )
                 )
+
+    def _user_level_settings(self) -> Settings:
+        try:
+            return resolve_settings(user_file=self.layers["user_file"], env=self.layers["env"])
+        except ValueError:
+            return Settings()
 
     def build_service(self) -> AgentService:
         if self._service is not None:

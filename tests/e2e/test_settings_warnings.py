@@ -9,6 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from pygls.exceptions import JsonRpcException
+
 from tests.support.lsp import server_env, start_claw
 from tests.support.scripted_model import ScriptedModel
 
@@ -61,3 +64,21 @@ def test_doctor_lists_unknown_keys(model: ScriptedModel, workspace: Path, state_
     )
     warning = "unknown setting 'mcp_server' in config file ignored (did you mean 'mcpServers'?)"
     assert f"Settings: {warning}" in done.stdout, done.stdout + done.stderr
+
+
+async def test_a_bad_value_is_named_and_the_user_level_settings_stay(
+    model: ScriptedModel, workspace: Path, state_dir: Path
+) -> None:
+    claw = await start_claw(
+        [workspace], server_env(model.base_url, state_dir), init_options={"maxTurns": 9999}
+    )
+    try:
+        status = await claw.command("claw.status", {"folder": workspace.as_uri()})
+        with pytest.raises(JsonRpcException, match="maxTurns must be between 1 and 500"):
+            await claw.ask("hello")  # a prompt is refused with the reason
+    finally:
+        await claw.client.shutdown_session()
+    assert status["configError"] == "maxTurns must be between 1 and 500, got 9999"
+    assert status["backend"]["baseUrl"] == model.base_url  # from the environment, kept
+    assert any("maxTurns" in m.message for m in claw.recorder.messages)  # shown to the user
+    assert model.chat_requests() == []
