@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import MISSING, fields
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -26,7 +26,13 @@ from pydantic import (
 
 from claw_lsp.config.language_servers import parse_language_servers
 from claw_lsp.config.mcp_servers import McpServerSpec, parse_mcp_servers
-from claw_lsp.config.settings import ConfigError, LanguageServerConfig, Settings
+from claw_lsp.config.settings import (
+    ApprovalMode,
+    EditMode,
+    LanguageServerConfig,
+    Settings,
+    ToolMode,
+)
 from claw_lsp.config.sources import camel
 from claw_lsp.foundation.secrets import register_secret, register_url_credentials
 from claw_lsp.foundation.tiers import TIER_DESCRIPTIONS, Tier
@@ -119,13 +125,6 @@ def _mcp(value: Any) -> tuple[McpServerSpec, ...]:
     return parse_mcp_servers(value, origin="user")
 
 
-def _language_servers(value: Any) -> dict[str, LanguageServerConfig]:
-    try:
-        return parse_language_servers(value)
-    except ConfigError as exc:  # pydantic reports ValueErrors; the message names the key
-        raise ValueError(str(exc)) from None
-
-
 Seconds = Annotated[float, BeforeValidator(_number)]
 Count = Annotated[int, BeforeValidator(_number)]
 Flag = Annotated[bool, BeforeValidator(_word)]
@@ -176,7 +175,7 @@ class ClawOptions(BaseModel):
     compact_threshold: Seconds = option(
         0.8, "Compact the conversation above this share of the context window.", ge=0.1, le=1.0
     )
-    tool_mode: Annotated[Literal["native", "text", "auto"], BeforeValidator(_word)] = option(
+    tool_mode: Annotated[ToolMode, BeforeValidator(_word)] = option(
         "auto",
         "How tools reach the model.",
         choices={
@@ -203,7 +202,7 @@ class ClawOptions(BaseModel):
         security=True,
         choices={t.value: TIER_DESCRIPTIONS[t] for t in Tier},
     )
-    approvals: Annotated[Literal["ask", "deny"], BeforeValidator(_word)] = option(
+    approvals: Annotated[ApprovalMode, BeforeValidator(_word)] = option(
         "ask",
         "What happens when a tool call needs more than the tier allows.",
         security=True,
@@ -240,7 +239,7 @@ class ClawOptions(BaseModel):
         security=True,
     )
     # -- edits and turns ---------------------------------------------------------------------
-    edit_mode: Annotated[Literal["apply", "propose"], BeforeValidator(_word)] = option(
+    edit_mode: Annotated[EditMode, BeforeValidator(_word)] = option(
         "apply",
         "Whether agent edits are applied at once or held as proposals to review.",
         choices={
@@ -264,7 +263,7 @@ class ClawOptions(BaseModel):
     # -- tool sources ------------------------------------------------------------------------
     language_servers: Annotated[
         dict[str, LanguageServerConfig],
-        PlainValidator(_language_servers),
+        PlainValidator(parse_language_servers),  # its ConfigError is a ValueError
         WithJsonSchema(_TABLE),
     ] = option(
         description="Language servers claw runs itself for plain LSP clients and the CLI: "
