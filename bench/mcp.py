@@ -160,7 +160,7 @@ def _handler_times(record: Path) -> list[float]:
 
 async def _direct_sdk_calls(record: Path, calls: int) -> list[float]:
     """The same calls through claw's connection class alone: the SDK's own cost."""
-    from claw_lsp.config_mcp import parse_mcp_servers
+    from claw_lsp.config.mcp_servers import parse_mcp_servers
     from claw_lsp.mcp.connection import McpConnection
     from claw_lsp.mcp.launch import resolve_launch
 

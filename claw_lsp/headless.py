@@ -193,6 +193,9 @@ def run_command(args: Any) -> int:
     except ConfigError as exc:
         say(f"claw-lsp: configuration error: {exc}")
         return 1
+    if args.command != "doctor":  # doctor lists them in its report
+        for warning in settings.warnings:
+            print(shown(f"claw-lsp: {warning}", multiline=False), file=sys.stderr)
     if args.command == "sessions":
         return _sessions(service, args)
     if args.command == "doctor":

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the VS Code extension build and its end-to-end tests need (TESTING.md §3):
 #   apt: libkrb5-dev (code-server's kerberos module), chromium (driven by playwright-core)
-#   npm: the extension's dependencies (editors/vscode/node_modules)
+#   npm: the extension's dependencies (editors/vscode/node_modules, `npm ci` from the lock file)
 #        code-server@4.100.3 + playwright-core (tests/vscode/.deps/node_modules)
 # Idempotent: every step checks whether its result is already there. Works offline apart from
 # the apt and npm registries; must run as root on Debian 12 with node 20.
@@ -67,10 +67,11 @@ fi
 export npm_config_unsafe_perm=true npm_config_nodedir=/usr npm_config_yes=true
 export npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
 
-# --- the extension's own dependencies (package-lock.json pins them when present)
-if [ ! -x "$EXTENSION_DIR/node_modules/.bin/esbuild" ] || [ "$EXTENSION_DIR/package.json" -nt "$EXTENSION_DIR/node_modules/.package-lock.json" ]; then
-  log "npm install in $EXTENSION_DIR"
-  (cd "$EXTENSION_DIR" && npm install --no-audit --no-fund)
+# --- the extension's own dependencies, exactly as package-lock.json pins them: `npm ci` never
+# rewrites the lock file (`npm install` would, leaving a fresh clone changed)
+if [ ! -x "$EXTENSION_DIR/node_modules/.bin/esbuild" ] || [ "$EXTENSION_DIR/package-lock.json" -nt "$EXTENSION_DIR/node_modules/.package-lock.json" ]; then
+  log "npm ci in $EXTENSION_DIR"
+  (cd "$EXTENSION_DIR" && npm ci --no-audit --no-fund)
 else
   log "extension dependencies already installed"
 fi

@@ -8,6 +8,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${CLAW_VENV:-.venv}"
 start=$SECONDS
+# The set-up must leave the checkout as it found it (a fresh clone stays clean): what git sees
+# before the installs is compared with what it sees after them.
+checkout_state() {
+  git status --porcelain --untracked-files=all 2>/dev/null || true
+  git diff --no-ext-diff 2>/dev/null | sha1sum  # changes to already-modified files too
+}
+before_setup="$(checkout_state)"
 
 need_apt=()
 command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)
@@ -31,6 +38,12 @@ bash scripts/install-local.sh "$VENV"
 bash scripts/install-neovim-test-deps.sh "$VENV"
 bash scripts/install-vscode-test-deps.sh
 echo "test-all: installs done in $((SECONDS - start)) s"
+after_setup="$(checkout_state)"
+if [[ "$before_setup" != "$after_setup" ]]; then
+  echo "test-all: the set-up changed the checkout (tracked or unignored files):" >&2
+  diff <(echo "$before_setup") <(echo "$after_setup") >&2 || true
+  exit 1
+fi
 
 "$VENV/bin/ruff" check .
 "$VENV/bin/lint-imports" --no-logo >/dev/null || "$VENV/bin/lint-imports" --no-logo

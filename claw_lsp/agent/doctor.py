@@ -45,6 +45,9 @@ async def _backend_doctor(settings: Settings, models: ModelProvider) -> dict[str
         )
     )
     lines.append(f"Tier: {settings.tier.value}, approvals: {settings.approvals}")
+    # Keys no setting has (typos, old names) were ignored: say so rather than stay silent.
+    report["settingsWarnings"] = list(settings.warnings)
+    lines.extend(f"Settings: {warning}" for warning in settings.warnings)
     try:
         base_url, model = await models.endpoint(settings)
     except BackendError as exc:

@@ -142,6 +142,7 @@ async def status_command(
     for key, label in (("note", "Note"), ("error", "Problem")):
         if backend.get(key):
             lines.append(f"{label + ':':<10}{backend[key]}")
+    lines.extend(f"Settings: {warning}" for warning in settings.warnings)
     if session:
         lines.append(f"Usage:    {_stored_usage(service, state, session)} (whole session)")
     return "\n".join(lines), session.id if session else None

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from claw_lsp.config_mcp import McpServerSpec
+from claw_lsp.config.mcp_servers import McpServerSpec
 from claw_lsp.foundation.secrets import register_secret
 from claw_lsp.permissions.child_env import build_child_env, is_secret_name
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from claw_lsp.config import Settings
-from claw_lsp.config_mcp import McpServerSpec
+from claw_lsp.config.mcp_servers import McpServerSpec
 from claw_lsp.foundation.events import EventSink
 from claw_lsp.foundation.ports import Approver, DenyingApprover
 from claw_lsp.foundation.tiers import Tier

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from claw_lsp.config_mcp import McpServerSpec, parse_mcp_servers
+from claw_lsp.config.mcp_servers import McpServerSpec, parse_mcp_servers
 from claw_lsp.foundation.ports import ApprovalRequest, Approver
 from claw_lsp.permissions.paths import Root
 from claw_lsp.permissions.policy import display_safe

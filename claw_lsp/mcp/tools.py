@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from claw_lsp.config_mcp import McpServerSpec
+from claw_lsp.config.mcp_servers import McpServerSpec
 from claw_lsp.foundation.events import EventSink
 from claw_lsp.mcp.names import exposed_names, one_line
 from claw_lsp.mcp.results import compact_json, render_tool_result

@@ -278,6 +278,8 @@ async def status(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str
     result = _svc(ls).status(args.folder)
     if ls.config_error:
         result["configError"] = ls.config_error
+    if ls.settings.warnings:
+        result["configWarnings"] = list(ls.settings.warnings)
     return result
 
 

@@ -49,8 +49,13 @@ class ClawServer(LanguageServer):
             "init_options": {},
             "workspace_config": {},
         }
-        self.settings: Settings = resolve_settings(user_file=user_file, env=env)
-        self.config_error: str | None = None
+        # Resolved at first use, after the initialize response: the options schema (pydantic)
+        # is not on the initialize path (issue 9, cold start; issue 12).
+        self._settings = Settings()
+        self._config_error: str | None = None
+        self._settings_stale = True
+        self._resolved_once = False
+        self._warned: set[str] = set()
         self.client_info: dict[str, Any] = {}
         self.claw_workspace = Workspace()
         self.editor = LspEditor(self)
@@ -91,20 +96,55 @@ class ClawServer(LanguageServer):
         self._service = service
 
     def resolve(self) -> None:
+        """The layers changed: Settings are recomputed at their next use."""
+        self._settings_stale = True
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings_stale:
+            self._resolve_now()
+        return self._settings
+
+    @property
+    def config_error(self) -> str | None:
+        if self._settings_stale:
+            self._resolve_now()
+        return self._config_error
+
+    def _resolve_now(self) -> None:
         """Recompute Settings from the layers; a bad value keeps the previous settings."""
+        self._settings_stale = False
         try:
-            self.settings = resolve_settings(
+            self._settings = resolve_settings(
                 user_file=self.layers["user_file"],
                 env=self.layers["env"],
                 init_options=self.layers["init_options"],
                 workspace_config=self.layers["workspace_config"],
             )
-            self.config_error = None
+            self._config_error = None
         except ValueError as exc:
-            self.config_error = str(exc)
+            self._config_error = str(exc)
             log.warning("configuration error: %s", exc)
-        self.editor.timeout_s = self.settings.client_request_timeout
-        self.approver.timeout_s = self.settings.approval_timeout
+            if not self._resolved_once:  # no previous settings: the user's own, if they hold
+                self._settings = self._user_level_settings()
+        self._resolved_once = True
+        self.editor.timeout_s = self._settings.client_request_timeout
+        self.approver.timeout_s = self._settings.approval_timeout
+        for warning in self._settings.warnings:
+            if warning not in self._warned:  # once per server, not at every configuration pull
+                self._warned.add(warning)
+                log.warning("configuration: %s", warning)
+                self.window_log_message(
+                    types.LogMessageParams(
+                        type=types.MessageType.Warning, message=f"claw: {warning}"
+                    )
+                )
+
+    def _user_level_settings(self) -> Settings:
+        try:
+            return resolve_settings(user_file=self.layers["user_file"], env=self.layers["env"])
+        except ValueError:
+            return Settings()
 
     def build_service(self) -> AgentService:
         if self._service is not None:

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from claw_lsp.config import ConfigError, resolve_settings
-from claw_lsp.config_mcp import parse_mcp_servers
+from claw_lsp.config.mcp_servers import parse_mcp_servers
 from claw_lsp.foundation.ports import ApprovalRequest
 from claw_lsp.foundation.secrets import redact
 from claw_lsp.foundation.tiers import Tier

@@ -23,3 +23,37 @@ def test_the_server_module_imports_no_heavy_library_and_no_agent_code() -> None:
     heavy = [m for m in loaded if m.split(".")[0] in HEAVY]
     agent = [m for m in loaded if m.startswith(AGENT_STACK)]
     assert heavy == [] and agent == []
+
+
+INITIALIZE_PROBE = """
+import asyncio, json, sys
+from lsprotocol import types
+from claw_lsp.server.app import create_server
+
+async def main():
+    server = create_server(user_file={}, env={})
+    initialize = server.protocol.fm.features[types.INITIALIZE]
+    initialize(types.InitializeParams(
+        capabilities=types.ClientCapabilities(),
+        initialization_options={"claw": {"maxTurns": 4}},
+    ))
+    during = "pydantic" in sys.modules
+    await asyncio.sleep(0.05)  # the response is sent; the service is built after it
+    print(json.dumps({"during": during, "maxTurns": server.settings.max_turns,
+                      "after": "pydantic" in sys.modules}))
+
+asyncio.run(main())
+"""
+
+
+def test_settings_are_resolved_after_the_initialize_handler_not_in_it() -> None:
+    """The options schema (pydantic) loads when settings are first used, after the response."""
+    done = subprocess.run(
+        [sys.executable, "-c", INITIALIZE_PROBE],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {"during": False, "maxTurns": 4, "after": True}

@@ -3,6 +3,7 @@ import * as vscode from "vscode";
 import { ClawClient, type ClawStatus } from "./client";
 import { activeFolderUri, ClawCommands } from "./commands";
 import { Conversation } from "./pure/conversation";
+import { USER_ONLY_KEYS } from "./pure/settings";
 import { EditSnapshots, PROPOSAL_SCHEME, ProposalDocuments, SNAPSHOT_SCHEME } from "./proposals";
 import { ClawStatusBar } from "./statusBar";
 import { CONVERSATION_VIEW_ID, ConversationView } from "./view";
@@ -88,8 +89,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     ...commands.register(),
     vscode.window.onDidChangeActiveTextEditor(() => showStatus()),
     vscode.workspace.onDidChangeConfiguration((change) => {
-      // A new executable or new MCP servers (command lines) need a new server process.
-      if (change.affectsConfiguration("claw.server") || change.affectsConfiguration("claw.mcpServers")) {
+      // User-only settings (a new executable, MCP servers, tier, backend, ...) reach the server
+      // only in initializationOptions (it never takes them from workspace/configuration): restart.
+      if (USER_ONLY_KEYS.some((key) => change.affectsConfiguration(`claw.${key}`))) {
         void client.restart();
       } else if (change.affectsConfiguration("claw")) client.notifyConfigurationChanged();
     }),

@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { buildServerSettings, resolveServerCommand, type SettingLayers } from "../src/pure/settings";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import {
+  buildServerSettings,
+  resolveServerCommand,
+  type SettingLayers,
+  USER_ONLY_KEYS,
+  WORKSPACE_KEYS,
+} from "../src/pure/settings";
+import { SECURITY_KEYS, SERVER_KEYS } from "../src/pure/settingsSchema";
 
 const layers = (table: Record<string, SettingLayers>) => (key: string) => table[key];
 
@@ -87,4 +96,18 @@ test("a missing server gives a message that says how to fix it", () => {
   assert.ok(!missing.ok && /claw\.server\.path/.test(missing.message));
   const badPython = resolveServerCommand(undefined, "/nope/python", environment([]));
   assert.ok(!badPython.ok && /claw\.server\.pythonPath/.test(badPython.message));
+});
+
+test("the settings package.json offers are the ones sent, and the security-relevant ones are user only", () => {
+  const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8"));
+  const properties: Record<string, { scope?: string }> = manifest.contributes.configuration.properties;
+  const offered = Object.keys(properties).map((key) => key.slice("claw.".length));
+  assert.deepEqual(offered.filter((key) => !key.startsWith("server.")), [...SERVER_KEYS]);
+  for (const key of SECURITY_KEYS) {
+    assert.equal(properties[`claw.${key}`].scope, "machine", key);
+    assert.ok(USER_ONLY_KEYS.includes(key) && !WORKSPACE_KEYS.includes(key), key);
+  }
+  // Every security key set only in a trusted workspace is dropped.
+  const hostile = buildServerSettings((key) => ({ workspaceValue: key === "tier" ? "unsafe" : "x" }), true);
+  assert.deepEqual(Object.keys(hostile).filter((key) => (SECURITY_KEYS as readonly string[]).includes(key)), []);
 });

@@ -14,7 +14,7 @@ M.TIERS = { 'read-only', 'write', 'shell', 'unsafe' }
 ---@field cmd string[]  how to start the server
 ---@field autostart boolean  attach to file buffers automatically (vim.lsp.enable)
 ---@field root_markers string[]  files that mark a workspace folder
----@field server table  initializationOptions / settings.claw (baseUrl, model, tier, approvals, ...)
+---@field server claw.ServerOptions  initializationOptions / settings.claw (options_types.lua, generated)
 ---@field mcp_servers table?  MCP servers, as in Claude Code: { name = { command, args, env } | { type = 'http', url } }
 ---@field chat claw.ChatConfig
 ---@field save_documents boolean  let the server ask to save buffers it edited (claw/saveDocuments)

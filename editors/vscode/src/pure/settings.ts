@@ -4,6 +4,8 @@
 // settings only, whatever the workspace's `.vscode/settings.json` says and whether or not the
 // workspace is trusted. The API key is never a setting at all (environment or SecretStorage).
 
+import { BOUNDS, ENUMS, SECURITY_KEYS, SERVER_KEYS } from "./settingsSchema";
+
 export interface SettingLayers {
   defaultValue?: unknown;
   globalValue?: unknown;
@@ -13,49 +15,31 @@ export interface SettingLayers {
 
 export type InspectSetting = (key: string) => SettingLayers | undefined;
 
-/** Keys (under `claw.`) that only the user's settings may set. */
-export const USER_ONLY_KEYS = [
-  "baseUrl",
-  "tier",
-  "approvals",
-  "stateDir",
-  "server.path",
-  "server.pythonPath",
-  // Each MCP server entry is a command line the server will run.
-  "mcpServers",
-] as const;
-/** Keys a trusted workspace may override (per project model, review style, limits). */
-export const WORKSPACE_KEYS = ["model", "editMode", "maxTurns", "requestTimeout", "mcpTimeout", "mcpSchemaBudget"] as const;
-/** Keys sent to the server in `initializationOptions` and `workspace/configuration`. */
-export const SERVER_KEYS = [
-  "baseUrl",
-  "model",
-  "tier",
-  "approvals",
-  "editMode",
-  "maxTurns",
-  "requestTimeout",
-  "stateDir",
-  "mcpServers",
-  "mcpTimeout",
-  "mcpSchemaBudget",
-] as const;
+// The key lists come from the server's options schema (claw_lsp/config/schema.py), generated
+// into settingsSchema.ts with package.json's settings: a new server setting needs nothing here.
+export { SERVER_KEYS };
 
-export const TIERS = ["read-only", "write", "shell", "unsafe"] as const;
-const ENUMS: Record<string, readonly string[]> = {
-  tier: TIERS,
-  approvals: ["ask", "deny"],
-  editMode: ["apply", "propose"],
-};
+/** Keys (under `claw.`) that only the user's settings may set: the schema's security-relevant
+ * keys, and which program the extension starts. */
+export const USER_ONLY_KEYS: readonly string[] = [...SECURITY_KEYS, "server.path", "server.pythonPath"];
+/** Keys a trusted workspace may override (per project model, review style, limits). */
+export const WORKSPACE_KEYS: readonly string[] = SERVER_KEYS.filter((key) => !USER_ONLY_KEYS.includes(key));
+
+export const TIERS = ENUMS.tier as readonly ("read-only" | "write" | "shell" | "unsafe")[];
 
 function isUsable(key: string, value: unknown): boolean {
   if (value === undefined || value === null) return false;
-  if (key === "mcpServers") {
-    // The `{NAME: {command, args, env} | {type: "http", url}}` object Claude Code and Cursor use.
-    return typeof value === "object" && !Array.isArray(value) && Object.keys(value).length > 0;
+  if (typeof value === "object" && !Array.isArray(value)) {
+    // Tables such as mcpServers (`{NAME: {command, args, env} | {type: "http", url}}`): empty means unset.
+    return Object.keys(value).length > 0;
   }
   if (typeof value === "string" && value.trim() === "") return false;
-  if (typeof value === "number" && (!Number.isFinite(value) || value <= 0)) return false;
+  if (typeof value === "number") {
+    const bounds = BOUNDS[key] ?? {};
+    if (!Number.isFinite(value)) return false;
+    if (bounds.minimum !== undefined && value < bounds.minimum) return false;
+    if (bounds.maximum !== undefined && value > bounds.maximum) return false;
+  }
   const allowed = ENUMS[key];
   return allowed === undefined || (typeof value === "string" && allowed.includes(value));
 }
@@ -64,7 +48,7 @@ function isUsable(key: string, value: unknown): boolean {
 export function effectiveSetting(key: string, layers: SettingLayers | undefined, workspaceTrusted: boolean): unknown {
   if (!layers) return undefined;
   const candidates: unknown[] = [];
-  const workspaceMayOverride = workspaceTrusted && (WORKSPACE_KEYS as readonly string[]).includes(key);
+  const workspaceMayOverride = workspaceTrusted && WORKSPACE_KEYS.includes(key);
   if (workspaceMayOverride) candidates.push(layers.workspaceFolderValue, layers.workspaceValue);
   candidates.push(layers.globalValue);
   return candidates.find((value) => isUsable(key, value));

@@ -1,7 +1,7 @@
 """The `mcpServers` setting: the shape Claude Code and Cursor use, validated into specs.
 
-Kept apart from config.py (which resolves every other key) so that project files (.mcp.json)
-are read with the same rules; config.py turns a ValueError from here into a ConfigError.
+Kept apart from the schema (which validates every other key) so that project files (.mcp.json)
+are read with the same rules; the schema turns a ValueError from here into a ConfigError.
 """
 
 from __future__ import annotations

@@ -1,0 +1,38 @@
+-- Generated from claw_lsp/config/schema.py by `python -m claw_lsp.config.generate --write`: do not edit.
+---@meta
+
+--- The server's settings: `require('claw').setup({ server = { ... } })` sends them as
+--- initializationOptions and as settings.claw. Those marked (user-level only) count only
+--- from initializationOptions, never from workspace configuration.
+---@class claw.ServerOptions
+---@field baseUrl? string OpenAI-compatible endpoint, usually ending in `/v1` (e.g. `http://127.0.0.1:8000/v1`). Unset: `OPENAI_BASE_URL`/`CLAW_BASE_URL`, the config file, else the embedded demo model if installed. (user-level only)
+---@field model? string Model name sent to the backend.
+---@field apiKey? string API key for the backend. Prefer the environment (`OPENAI_API_KEY`/`CLAW_API_KEY`); it is never written anywhere. VS Code keeps it in its secret storage instead (**Claw: Set API Key**). (user-level only)
+---@field requestTimeout? number Seconds without data from the backend before a request fails (connecting: 5 s).
+---@field contextWindow? integer The model's context window in tokens.
+---@field compactThreshold? number Compact the conversation above this share of the context window.
+---@field toolMode? 'native'|'text'|'auto' How tools reach the model.
+---@field textToolCalls? boolean Recover tool calls the model wrote as text.
+---@field emptyStreamRetry? boolean Retry once without streaming when a streamed reply with tools comes back empty (some Ollama builds).
+---@field tier? 'read-only'|'write'|'shell'|'unsafe' Permission tier the server starts with (see security.md). (user-level only)
+---@field approvals? 'ask'|'deny' What happens when a tool call needs more than the tier allows. (user-level only)
+---@field approvalTimeout? number Seconds to answer an approval before it counts as denied.
+---@field permissions? table<string, table> `{allow = [...], ask = [...], deny = [...]}` rules (see security.md). (user-level only)
+---@field protectedPaths? string[] Extra globs that always need approval to change. (user-level only)
+---@field network? boolean Let sandboxed shell commands use the network. (user-level only)
+---@field allowUnsandboxed? boolean Without a working sandbox, shell commands may still run after your approval (marked NOT sandboxed); `false` refuses them below the `unsafe` tier. (user-level only)
+---@field shellTimeoutMax? number Upper bound in seconds for a shell command's timeout. (user-level only)
+---@field envPassthrough? string[] Extra environment variable names passed to shell commands (secret-looking names never are). (user-level only)
+---@field editMode? 'apply'|'propose' Whether agent edits are applied at once or held as proposals to review.
+---@field maxTurns? integer Model calls per prompt, at most.
+---@field clientRequestTimeout? number Seconds to wait for the editor's answer to `workspace/applyEdit` and other requests.
+---@field stateDir? string Where sessions are stored. (user-level only)
+---@field languageServers? table<string, table> Language servers claw runs itself for plain LSP clients and the CLI: `{NAME: {command: [...], filetypes?, extensions?, initializationOptions?, settings?}}` (see Language servers below). VS Code and Neovim use their own servers instead. (user-level only)
+---@field diagnosticsWait? number Seconds an edit waits at most for the diagnostics of the new text.
+---@field mcpServers? table<string, table> MCP servers, as Claude Code and Cursor write them: `{NAME: {command, args?, env?, cwd?} | {type: "http", url, headers?}}`, plus `trusted` and `tools: {allow, deny}` (see mcp.md). Every MCP tool call asks unless a `permissions` rule allows it. (user-level only)
+---@field mcpTimeout? number Seconds an MCP server has to answer a request (the call is then cancelled).
+---@field mcpSchemaBudget? integer Characters of MCP tool schemas per request; above it, the model gets one `mcp_tools` tool and loads the schemas it needs.
+---@field subagentMaxTurns? integer Model calls a subagent (the `task` tool) may make before it must answer.
+---@field subagentDepth? integer How deep subagents nest: 0 offers no `task` tool; 1 lets the main agent delegate but gives its children no `task` tool.
+---@field subagentParallel? integer Subagents running at once (local GPUs serve one request at a time; raise it for a backend that batches).
+---@field debug? boolean Accepted (also as `CLAW_DEBUG`) but not read yet: start the server with `claw-lsp --debug` for more logging. (user-level only)
