@@ -28,6 +28,19 @@ function createRenderer(): MarkdownIt {
       `[image not loaded: ${escapeHtml(alt || source)}]</span>`
     );
   };
+  // Each code block gets Copy and Insert at cursor; the code rides along escaped in a data attribute.
+  const fence = md.renderer.rules.fence;
+  md.renderer.rules.fence = (tokens, index, options, env, self) => {
+    const code = tokens[index].content;
+    const inner = fence ? fence(tokens, index, options, env, self) : `<pre><code>${escapeHtml(code)}</code></pre>`;
+    const data = `data-code="${escapeHtml(code)}"`;
+    return (
+      `<div class="code-block"><div class="code-actions">` +
+      `<button class="secondary" data-action="copyCode" data-keep="enabled" ${data} aria-label="Copy code">Copy</button>` +
+      `<button class="secondary" data-action="insertCode" data-keep="enabled" ${data} aria-label="Insert code at the cursor">Insert at cursor</button>` +
+      `</div>${inner}</div>`
+    );
+  };
   return md;
 }
 
