@@ -1,5 +1,6 @@
 // Drives real VS Code (code-server) in Debian's Chromium with playwright-core, the way a user
-// would: command palette, input boxes, notification buttons, the Claw view, Ctrl+Z.
+// would: the Claw view's chat input (typing, / and @ completion, Enter, Up), its toolbar and
+// buttons, the command palette, input boxes, notification buttons, Ctrl+Z.
 // Usage: node drive.mjs CONFIG.json — config: {url, workspace, depsDir, modelControl, results,
 // screenshot, artifacts, scenarios: {name: [scripted replies]}}. Writes a results JSON and exits 0
 // when every scenario ran; the pytest wrapper asserts on the recorded buffers and view text.
@@ -118,6 +119,37 @@ async function waitForView(description, predicate) {
   return waitFor(`view: ${description}`, async () => predicate(await viewText()));
 }
 
+/** Types into the view's chat input like a user (key by key, so completion runs). */
+async function typeInInput(text) {
+  const frame = await viewFrame();
+  const input = frame.locator("#prompt");
+  await input.click();
+  await input.pressSequentially(text, { delay: 15 });
+  return input;
+}
+
+/** Types a prompt into the chat input and sends it with Enter. */
+async function sendFromInput(text) {
+  const input = await typeInInput(text);
+  await input.press("Enter");
+  await waitFor("the input to be cleared after sending", async () => (await input.inputValue()) === "");
+}
+
+/** Waits for the completion popup to list `label`; returns the popup's text. */
+async function waitForCompletion(label) {
+  const frame = await viewFrame();
+  return waitFor(`completion "${label}"`, async () => {
+    const popup = frame.locator("#completions");
+    if (!(await popup.isVisible())) return false;
+    const text = await popup.innerText();
+    return text.includes(label) && text;
+  });
+}
+
+async function statusBarText() {
+  return page.locator(".statusbar-item", { hasText: "Claw:" }).first().innerText();
+}
+
 async function clickNotificationButton(label) {
   const button = page.locator(".notifications-toasts .notification-toast .monaco-button", { hasText: label }).first();
   await button.waitFor({ state: "visible", timeout: WAIT_MS });
@@ -208,11 +240,16 @@ async function mainSession() {
 
   await scenario("askEdit", async (record) => {
     const before = await turnCount();
-    await runPalette("Claw: Ask Agent");
-    await answerInputBox("Change x to 2");
+    await sendFromInput("Change x to 2");
     await waitForBuffer("x = 2");
     record.bufferAfterEdit = await bufferText();
     record.turnText = await waitForTurnEnd(before);
+    const frame = await viewFrame();
+    const diff = frame.locator("section.turn").last().locator(".item.edit pre.diff");
+    await waitFor("the inline diff of the edit", async () => (await diff.count()) > 0);
+    record.inlineDiff = await diff.first().innerText();
+    record.undoButtons = await frame.locator("section.turn").last().locator('button[data-action="undoTurn"]').count();
+    await page.screenshot({ path: path.join(config.artifacts, "vscode-chat-diff.png") });
     record.statusBarAfter = await page.locator(".statusbar-item", { hasText: "Claw:" }).first().innerText();
     await focusEditorText();
     await page.keyboard.press("Control+Z");
@@ -223,8 +260,7 @@ async function mainSession() {
 
   await scenario("approval", async (record) => {
     const before = await turnCount();
-    await runPalette("Claw: Ask Agent");
-    await answerInputBox("Run the approval check");
+    await sendFromInput("Run the approval check");
     record.approvalMessage = await clickNotificationButton("Allow once");
     record.turnText = await waitForTurnEnd(before);
   });
@@ -234,8 +270,7 @@ async function mainSession() {
     await openFile("main.cfx");
     await waitForBuffer('use lib\nsay(greet("world"))');
     const before = await turnCount();
-    await runPalette("Claw: Ask Agent");
-    await answerInputBox("Find greet, then break and fix the call");
+    await sendFromInput("Find greet, then break and fix the call");
     record.turnText = await waitForTurnEnd(before);
     record.bufferAfter = await bufferText();
     await openFile("demo.py"); // the scenarios after this one work on demo.py
@@ -283,12 +318,100 @@ async function mainSession() {
 
   await scenario("cancel", async (record) => {
     const before = await turnCount();
-    await runPalette("Claw: Ask Agent");
-    await answerInputBox("Count slowly");
+    await sendFromInput("Count slowly");
     await waitForView("the slow stream to begin", (text) => text.includes("Counting"));
-    await runPalette("Claw: Cancel");
+    const frame = await viewFrame();
+    const stop = frame.locator("#stop");
+    await waitFor("the Stop button while the turn runs", () => stop.isVisible());
+    await stop.click();
     record.turnText = await waitForTurnEnd(before);
     record.bufferAfter = await bufferText();
+    record.stopHiddenAfter = await waitFor("Stop to hide again", async () => !(await stop.isVisible()));
+  });
+
+  await scenario("mention", async (record) => {
+    // @ completion from claw.completeMentions: the accepted item becomes a chip, sent as @demo.py.
+    const before = await turnCount();
+    const input = await typeInInput("What does this set? @dem");
+    record.popup = await waitForCompletion("@demo.py");
+    await page.screenshot({ path: path.join(config.artifacts, "vscode-completion.png") });
+    await input.press("Enter"); // accepts the completion, does not send
+    const frame = await viewFrame();
+    record.chips = await waitFor("the @demo.py chip", async () => {
+      const text = await frame.locator("#chips").innerText();
+      return text.includes("@demo.py") && text;
+    });
+    record.inputAfterAccept = await input.inputValue();
+    await input.press("Enter");
+    record.turnText = await waitForTurnEnd(before);
+  });
+
+  await scenario("slash", async (record) => {
+    // / completion from claw.commands; Enter sends; Up in the empty input recalls the prompt.
+    const before = await turnCount();
+    const input = await typeInInput("/hel");
+    record.popup = await waitForCompletion("/help");
+    await input.press("Tab");
+    record.inputAfterAccept = await input.inputValue();
+    await input.press("Enter");
+    await waitFor("the input to be cleared after sending", async () => (await input.inputValue()) === "");
+    record.turnText = await waitForTurnEnd(before);
+    await input.click();
+    await input.press("ArrowUp");
+    record.recalled = await waitFor("Up to recall the last prompt", async () => (await input.inputValue()) || false);
+    await input.fill("");
+  });
+
+  await scenario("selectionChip", async (record) => {
+    // Select code, press the Ask keybinding: the selection becomes a chip in the input.
+    await openFile("demo.py");
+    await focusEditorText();
+    await page.keyboard.press("Control+A");
+    await page.keyboard.press("Control+Alt+A");
+    const frame = await viewFrame();
+    record.chips = await waitFor("the selection chip", async () => {
+      const text = await frame.locator("#chips").innerText();
+      return text.includes("demo.py:1") && text;
+    });
+    const before = await turnCount();
+    const input = frame.locator("#prompt");
+    await waitFor("the input to have focus", () => input.evaluate((element) => element === document.activeElement));
+    await input.pressSequentially("What is selected?", { delay: 15 });
+    await input.press("Enter");
+    record.turnText = await waitForTurnEnd(before);
+  });
+
+  await scenario("undoButton", async (record) => {
+    // An edit, then the turn's own Undo turn button puts the buffer back.
+    await openFile("demo.py");
+    const before = await turnCount();
+    await sendFromInput("Set x to 5");
+    await waitForBuffer("x = 5");
+    record.bufferAfterEdit = await bufferText();
+    await waitForTurnEnd(before);
+    const frame = await viewFrame();
+    await frame.locator("section.turn").last().locator('button[data-action="undoTurn"]').click();
+    await waitForBuffer("x = 3");
+    record.bufferAfterUndo = await bufferText();
+    record.viewText = await viewText();
+  });
+
+  await scenario("tier", async (record) => {
+    // The toolbar's tier picker switches the server's tier (the status bar follows).
+    const frame = await viewFrame();
+    const tier = frame.locator("#tier");
+    record.tiersOffered = await tier.locator("option").allInnerTexts();
+    await tier.selectOption("read-only");
+    record.statusAfter = await waitFor("the status bar to show read-only", async () => {
+      const text = await statusBarText();
+      return text.includes("read-only") && text;
+    });
+    await tier.selectOption("write");
+    record.statusBack = await waitFor("the status bar to show write", async () => {
+      const text = await statusBarText();
+      return text.includes("Claw: write") && text;
+    });
+    await page.screenshot({ path: path.join(config.artifacts, "vscode-toolbar.png") });
   });
 
   results.viewText = await viewText().catch(() => null);

@@ -35,6 +35,8 @@ DEPS_DIR = HARNESS_DIR / ".deps"
 CODE_SERVER = DEPS_DIR / "node_modules" / ".bin" / "code-server"
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT_TARGET = REPO_ROOT / "docs" / "images" / "vscode-conversation.png"
+# Screenshots the driver takes along the way (artifacts/NAME), refreshed in docs/images too.
+EXTRA_SCREENSHOTS = ("vscode-chat-diff.png", "vscode-completion.png", "vscode-toolbar.png")
 SERVER_EXECUTABLE = Path(sys.executable).parent / "claw-lsp"
 INSTALL_HINT = "run scripts/install-vscode-test-deps.sh first"
 
@@ -83,6 +85,24 @@ SCENARIOS: dict[str, list[dict[str, Any]]] = {
         {"text": "Proposed x = 3 for review."},
     ],
     "cancel": [{"text": LONG_STREAM, "chunks": 60, "chunk_delay": 0.25}],
+    # Issue 20: the chat input of the conversation view.
+    "mention": [{"text": "It sets x to 1."}],
+    "slash": [],
+    "selectionChip": [{"text": "The selection is one assignment."}],
+    "undoButton": [
+        {"tool_calls": [{"name": "read_file", "arguments": {"path": "demo.py"}}]},
+        {
+            "tool_calls": [
+                {
+                    "name": "edit_file",
+                    # demo.py holds the accepted proposal (x = 3) by then.
+                    "arguments": {"path": "demo.py", "old_text": "x = 3", "new_text": "x = 5"},
+                }
+            ]
+        },
+        {"text": "Set x to 5."},
+    ],
+    "tier": [],
     # Issue 16: the language tools through claw/lsp, answered by the fixture extension's
     # providers and diagnostic collection (fixture-extension/, language "clawfix").
     "lspBridge": [
@@ -360,10 +380,70 @@ def test_proposal_is_reviewed_in_a_diff_and_accepted(vscode_run: dict[str, Any])
     assert "accepted" in record["viewText"]
 
 
-def test_cancel_stops_a_slow_stream(vscode_run: dict[str, Any]) -> None:
+def test_stop_button_stops_a_slow_stream(vscode_run: dict[str, Any]) -> None:
     record = _scenario(vscode_run, "cancel")
     assert "Cancelled" in record["turnText"]
     assert "END-OF-STREAM" not in record["turnText"]
+    assert record["stopHiddenAfter"]
+
+
+def _user_messages(request: dict[str, Any]) -> str:
+    return "\n".join(
+        str(m.get("content")) for m in request.get("messages", []) if m.get("role") == "user"
+    )
+
+
+def test_edit_shows_an_inline_diff_and_an_undo_button(vscode_run: dict[str, Any]) -> None:
+    record = _scenario(vscode_run, "askEdit")
+    assert "-x = 1" in record["inlineDiff"] and "+x = 2" in record["inlineDiff"]
+    assert record["undoButtons"] == 1
+
+
+def test_at_completion_attaches_the_file_as_a_chip(vscode_run: dict[str, Any]) -> None:
+    record = _scenario(vscode_run, "mention")
+    assert "@demo.py" in record["popup"]
+    assert "@demo.py" in record["chips"]
+    assert record["inputAfterAccept"].strip() == "What does this set?"
+    user = _user_messages(record["requests"][0])
+    assert "What does this set?" in user and "@demo.py" in user
+    # The server expanded the mention: the file's text went to the model with the prompt.
+    last_user = [m for m in record["requests"][0]["messages"] if m.get("role") == "user"][-1]
+    assert '<attachment kind="file" name="demo.py"' in last_user["content"]
+    assert "\tx = 3" in last_user["content"]
+    assert "attached file" in record["turnText"] and "demo.py" in record["turnText"]
+    assert "It sets x to 1." in record["turnText"]
+
+
+def test_slash_completion_sends_a_command_and_up_recalls_it(vscode_run: dict[str, Any]) -> None:
+    record = _scenario(vscode_run, "slash")
+    assert "/help" in record["popup"]
+    assert record["inputAfterAccept"] == "/help "
+    assert "Answered locally" in record["turnText"]
+    assert record["requests"] == [], "a built-in command never calls the model"
+    assert record["recalled"] == "/help"
+
+
+def test_ask_keybinding_attaches_the_selection_as_a_chip(vscode_run: dict[str, Any]) -> None:
+    record = _scenario(vscode_run, "selectionChip")
+    assert "demo.py:1-1" in record["chips"]
+    user = _user_messages(record["requests"][0])
+    assert "What is selected?" in user and "@selection" in user
+    assert '<attachment kind="selection"' in user
+    assert "attached selection" in record["turnText"]
+
+
+def test_undo_turn_button_reverts_the_turn(vscode_run: dict[str, Any]) -> None:
+    record = _scenario(vscode_run, "undoButton")
+    assert record["bufferAfterEdit"].strip() == "x = 5"
+    assert record["bufferAfterUndo"].strip() == "x = 3"
+
+
+def test_toolbar_switches_the_tier(vscode_run: dict[str, Any]) -> None:
+    record = _scenario(vscode_run, "tier")
+    # unsafe is not offered: the user's settings do not allow it (claw.chat.allowUnsafeTier).
+    assert record["tiersOffered"] == ["read-only", "write", "shell"]
+    assert "Claw: read-only" in record["statusAfter"]
+    assert "Claw: write" in record["statusBack"]
 
 
 def test_a_missing_server_is_reported_with_a_fix(missing_server_run: dict[str, Any]) -> None:
@@ -380,9 +460,14 @@ def test_screenshot_of_the_view_is_saved(vscode_run: dict[str, Any]) -> None:
     screenshot: Path = vscode_run["screenshotPath"]
     assert screenshot.exists() and screenshot.stat().st_size > 10_000
     # The committed screenshot in docs/ is refreshed only on request, so runs leave the tree clean.
+    extras = [vscode_run["artifacts"] / "artifacts" / name for name in EXTRA_SCREENSHOTS]
+    for extra in extras:
+        assert extra.exists() and extra.stat().st_size > 10_000, extra
     if os.environ.get("CLAW_UPDATE_SCREENSHOT"):
         SCREENSHOT_TARGET.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(screenshot, SCREENSHOT_TARGET)
+        for extra in extras:
+            shutil.copyfile(extra, SCREENSHOT_TARGET.parent / extra.name)
 
 
 def _tool_results(record: dict[str, Any]) -> list[str]:

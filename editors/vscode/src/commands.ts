@@ -40,6 +40,13 @@ async function closeProposalDiffs(proposal: string): Promise<void> {
   if (tabs.length > 0) await vscode.window.tabGroups.close(tabs, true);
 }
 
+/** `path:first-last`, 1-based; a selection ending at the start of a line does not count that line. */
+function selectionLabel(path: string, selection: vscode.Selection): string {
+  const { start, end } = selection;
+  const last = end.character === 0 && end.line > start.line ? end.line : end.line + 1;
+  return `${path}:${start.line + 1}-${last}`;
+}
+
 export function activeFolderUri(): string | undefined {
   const document = vscode.window.activeTextEditor?.document;
   const folder = document ? vscode.workspace.getWorkspaceFolder(document.uri) : undefined;
@@ -111,7 +118,7 @@ export class ClawCommands {
       editor && !editor.selection.isEmpty && ["file", "untitled"].includes(editor.document.uri.scheme)
         ? {
             kind: "selection" as const,
-            label: `${vscode.workspace.asRelativePath(editor.document.uri)}:${editor.selection.start.line + 1}-${editor.selection.end.line + 1}`,
+            label: selectionLabel(vscode.workspace.asRelativePath(editor.document.uri), editor.selection),
             uri: editor.document.uri.toString(),
             range: this.client.toProtocolRange(editor.selection),
           }

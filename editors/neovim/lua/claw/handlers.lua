@@ -49,6 +49,12 @@ function M.status(_, params, ctx)
       client_state[key] = params[key]
     end
   end
+  if type(params.contextTokens) == 'number' then
+    client_state.context_tokens = params.contextTokens
+  end
+  if type(params.contextWindow) == 'number' then
+    client_state.context_window = params.contextWindow
+  end
   if params.busy ~= nil then
     client_state.busy = params.busy == true
   end
@@ -218,6 +224,8 @@ function M.apply_edit(_, params, ctx)
     end
   end
   local autosave = autosave_candidates(edit)
+  -- The text before the turn's first edit of each file: the chat shows the edit as a diff.
+  pcall(require('claw.snapshots').capture, edit, ctx.client_id)
   local ok, err = pcall(vim.lsp.util.apply_workspace_edit, edit, client.offset_encoding)
   if not ok then
     return { applied = false, failureReason = tostring(err) }
