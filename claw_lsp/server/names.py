@@ -24,6 +24,7 @@ PROPOSALS = "claw.proposals"
 COMMANDS = "claw.commands"
 COMPLETE_MENTIONS = "claw.completeMentions"
 MCP_SERVERS = "claw.mcpServers"
+MODELS = "claw.models"  # issue 20: the chat panes' model pickers
 
 ALL_COMMANDS = [
     ASK,
@@ -45,6 +46,7 @@ ALL_COMMANDS = [
     COMMANDS,
     COMPLETE_MENTIONS,
     MCP_SERVERS,
+    MODELS,
 ]
 
 EVENT_NOTIFICATION = "claw/event"
