@@ -6,6 +6,8 @@ local T = H.T
 H.setup({ tier = 'write' })
 
 local chat = require('claw.chat')
+-- The popup also for a single match, so <C-y> accepts (without it <C-y> copies the line above).
+vim.o.completeopt = 'menuone'
 
 local function keys(text)
   vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes(text, true, false, true), 'xt', false)
@@ -13,6 +15,7 @@ end
 
 --- Focuses the chat window with the cursor at the end of the draft.
 local function focus_chat()
+  chat.set_draft(nil) -- a failed case leaves no draft behind for the next
   chat.open({ focus = true })
   T.eq(chat.buf(), vim.api.nvim_get_current_buf())
 end
@@ -98,10 +101,11 @@ T.test('/ completes commands at the start of the draft and <C-s> sends from inse
     return item.word
   end, completion.omnifunc(0, '/hel'))
   T.ok(vim.tbl_contains(words, '/help'), '/help offered: ' .. vim.inspect(words))
-  keys('<C-x><C-o><C-y>')
+  -- (feedkeys with 'x' ends insert mode after each call, like :normal)
+  keys('A<C-x><C-o><C-y>')
   T.eq('/help', chat.draft())
   local before = #H.events.ask_done
-  keys('<C-s>')
+  keys('A<C-s>')
   local done = wait_ask(before)
   T.eq('local', done.result.stopReason)
   T.eq('n', vim.api.nvim_get_mode().mode, 'sending leaves insert mode')
