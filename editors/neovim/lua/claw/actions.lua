@@ -104,8 +104,10 @@ function M.send_ask(client, bufnr, argument, on_done)
       cs.session = result.session
       cs.turn = result.turn
     end
-    if type(result) == 'table' and type(result.usage) == 'table' and type(result.usage.promptTokens) == 'number' then
-      cs.context_tokens = result.usage.promptTokens
+    -- claw/status already brought the meter; a backend's own count is better than an estimate.
+    local usage = type(result) == 'table' and type(result.usage) == 'table' and result.usage or {}
+    if type(usage.promptTokens) == 'number' and usage.promptTokens > 0 then
+      cs.context_tokens = usage.promptTokens
     end
     chat.finish(err, result)
     pcall(vim.api.nvim_exec_autocmds, 'User', {

@@ -129,6 +129,7 @@ function M.lsp_config()
     },
     on_attach = function(client, bufnr)
       require('claw.lsp_bridge').attach(client, bufnr)
+      require('claw.handlers').refresh_status(client)
     end,
     -- Code actions carry these commands; running them here routes the turn through the
     -- conversation buffer and keeps the proposal list current.

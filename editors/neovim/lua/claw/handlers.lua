@@ -61,6 +61,22 @@ function M.status(_, params, ctx)
   redraw_status()
 end
 
+--- Asks for claw.status once per client (tier, context meter) so the statusline has them
+--- before the first claw/status notification.
+---@param client vim.lsp.Client
+function M.refresh_status(client)
+  local client_state = state.client(client.id)
+  if client_state.status_requested then
+    return
+  end
+  client_state.status_requested = true
+  require('claw.client').exec(client, 'claw.status', {}, function(err, result)
+    if not err and type(result) == 'table' then
+      M.status(nil, result, { client_id = client.id })
+    end
+  end)
+end
+
 --- Shows a vim.ui.select (the user's picker) from inside the LSP request coroutine and waits
 --- for the answer. Returns vim.NIL when dismissed, which the server treats as "deny".
 ---@param items table[]

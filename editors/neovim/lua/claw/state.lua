@@ -10,6 +10,7 @@ local M = {}
 ---@field ask_request integer?  id of the claw.ask request in flight
 ---@field context_tokens integer?  tokens of the last request (claw/status contextTokens)
 ---@field context_window integer?  the model's window (claw/status contextWindow)
+---@field status_requested boolean?  claw.status was asked for once (handlers.refresh_status)
 
 ---@type table<integer, claw.ClientState>
 M.by_client = {}
