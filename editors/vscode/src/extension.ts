@@ -105,7 +105,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       showStatus();
     },
     onStatus: (status) => {
-      statusByFolder.set(status?.folder ?? "", status);
+      // The notification carries fewer fields than claw.status (no backend): keep the others.
+      const folder = status?.folder ?? "";
+      statusByFolder.set(folder, { ...statusByFolder.get(folder), ...status });
       showStatus();
     },
     onCommandExecuted: (command, argument, result) => {
