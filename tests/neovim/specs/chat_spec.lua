@@ -224,6 +224,30 @@ T.test(':Claw model lists the backend models and switches with /model', function
   T.contains(H.chat_text(), '/model scripted')
 end)
 
+T.test(':Claw commands picks a slash command into the draft', function()
+  H.open('demo.py')
+  local asked = H.stub_select(function(items)
+    for _, item in ipairs(items) do
+      if item.name == 'compact' then
+        return item
+      end
+    end
+  end)
+  vim.cmd('Claw commands')
+  T.wait(function()
+    return chat.draft() == '/compact'
+  end, 'the picked command in the draft')
+  T.eq('claw_command', asked[1].kind)
+  local labels = vim.tbl_map(function(item)
+    return item.name
+  end, asked[1].items)
+  T.ok(vim.tbl_contains(labels, 'help') and vim.tbl_contains(labels, 'model'), vim.inspect(labels))
+  T.eq(chat.buf(), vim.api.nvim_get_current_buf(), 'the chat has the cursor')
+  vim.cmd.stopinsert()
+  chat.set_draft(nil)
+  vim.cmd('wincmd p')
+end)
+
 T.on_finish(function()
   T.log('--- conversation ---\n' .. H.chat_text())
 end)

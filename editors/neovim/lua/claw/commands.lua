@@ -43,6 +43,7 @@ M.subcommands = {
     complete = function() return require('claw.config').TIERS end,
   },
   model = { run = function(args) require('claw.pickers').model(args[1]) end },
+  commands = { run = function() require('claw.pickers').commands() end },
   mode = {
     run = function(args) require('claw.pickers').mode(args[1]) end,
     complete = function() return require('claw.pickers').MODES end,

@@ -34,6 +34,38 @@ function M.model(name)
   end)
 end
 
+--- :Claw commands: every slash command of the folder (claw.commands: built-in, user, workspace,
+--- skills, MCP prompts) in vim.ui.select; the pick starts the chat draft, to add arguments and send.
+function M.commands()
+  client_mod.call('claw.commands', function(client, bufnr)
+    return { folder = client_mod.folder_uri(client, bufnr) }
+  end, function(err, result)
+    if err or type(result) ~= 'table' or #result == 0 then
+      vim.notify('claw: no commands' .. (err and (': ' .. tostring(err.message or err)) or ''), vim.log.levels.WARN)
+      return
+    end
+    local function text(value)
+      return type(value) == 'string' and value or ''
+    end
+    vim.ui.select(result, {
+      prompt = 'claw command',
+      kind = 'claw_command',
+      format_item = function(item)
+        local hint = text(item.argumentHint)
+        return ('/%s%s  %s [%s]'):format(item.name, hint ~= '' and (' ' .. hint) or '', text(item.description), text(item.source))
+      end,
+    }, function(choice)
+      if not choice then
+        return
+      end
+      local chat = require('claw.chat')
+      chat.set_draft('/' .. choice.name .. ' ')
+      chat.open({ focus = true })
+      vim.cmd.startinsert({ bang = true })
+    end)
+  end)
+end
+
 --- :Claw mode [ask|plan]: plan mode asks for a plan to accept before any change is made.
 ---@param mode string?
 function M.mode(mode)
