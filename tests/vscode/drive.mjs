@@ -362,6 +362,29 @@ async function mainSession() {
     await input.fill("");
   });
 
+  await scenario("commandPicker", async (record) => {
+    // Claw: Pick Slash Command lists claw.commands; the pick starts the input.
+    await runPalette("Claw: Pick Slash Command");
+    const quickInput = page.locator(".quick-input-widget input");
+    await quickInput.waitFor({ state: "visible" });
+    record.entries = await waitFor("the command list", async () => {
+      const rows = await page.locator(".quick-input-list .monaco-list-row").allInnerTexts();
+      return rows.length > 3 && rows;
+    });
+    await quickInput.fill("/status");
+    await waitFor("/status to be the focused entry", async () =>
+      (await page.locator(".quick-input-list .monaco-list-row.focused").first().innerText()).includes("/status"),
+    );
+    await page.keyboard.press("Enter");
+    const frame = await viewFrame();
+    const input = frame.locator("#prompt");
+    record.inputAfterPick = await waitFor("the picked command in the input", async () => (await input.inputValue()) || false);
+    const before = await turnCount();
+    await waitFor("the input to have focus", () => input.evaluate((element) => element === document.activeElement));
+    await input.press("Enter");
+    record.turnText = await waitForTurnEnd(before);
+  });
+
   await scenario("selectionChip", async (record) => {
     // Select code, press the Ask keybinding: the selection becomes a chip in the input.
     await openFile("demo.py");

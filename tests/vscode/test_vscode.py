@@ -88,6 +88,7 @@ SCENARIOS: dict[str, list[dict[str, Any]]] = {
     # Issue 20: the chat input of the conversation view.
     "mention": [{"text": "It sets x to 1."}],
     "slash": [],
+    "commandPicker": [],
     "selectionChip": [{"text": "The selection is one assignment."}],
     "undoButton": [
         {"tool_calls": [{"name": "read_file", "arguments": {"path": "demo.py"}}]},
@@ -421,6 +422,13 @@ def test_slash_completion_sends_a_command_and_up_recalls_it(vscode_run: dict[str
     assert "Answered locally" in record["turnText"]
     assert record["requests"] == [], "a built-in command never calls the model"
     assert record["recalled"] == "/help"
+
+
+def test_the_command_picker_starts_the_input(vscode_run: dict[str, Any]) -> None:
+    record = _scenario(vscode_run, "commandPicker")
+    assert any(entry.startswith("/help") for entry in record["entries"])
+    assert record["inputAfterPick"] == "/status "
+    assert "Answered locally" in record["turnText"] and "Tier:" in record["turnText"]
 
 
 def test_ask_keybinding_attaches_the_selection_as_a_chip(vscode_run: dict[str, Any]) -> None:

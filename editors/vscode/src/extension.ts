@@ -153,6 +153,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, proposals),
     vscode.workspace.registerTextDocumentContentProvider(SNAPSHOT_SCHEME, snapshots),
     ...commands.register(),
+    vscode.commands.registerCommand("claw.ui.pickCommand", async () => {
+      try {
+        await pane.pickCommand((text) => view.focusInput(undefined, text));
+      } catch (error) {
+        void vscode.window.showErrorMessage(`Claw: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }),
     vscode.window.onDidChangeActiveTextEditor((editor) => {
       pane.trackEditor(editor);
       showStatus();

@@ -70,6 +70,16 @@ export class ChatPane {
     }
   }
 
+  /** Claw: Pick Slash Command: every command of the folder in a quick pick; the pick starts the input. */
+  async pickCommand(focusInput: (text: string) => Promise<void>): Promise<void> {
+    const items = await this.completeCommand("", 1000);
+    const picked = await vscode.window.showQuickPick(
+      items.map((item) => ({ label: item.label, description: item.detail, insert: item.insert })),
+      { title: "Claw: Slash Commands", placeHolder: "Built-in, your .claude/commands, skills and MCP prompts", matchOnDescription: true },
+    );
+    if (picked) await focusInput(`${picked.insert} `);
+  }
+
   private async acceptPlan(session: string, plan: string): Promise<void> {
     this.conversation.settlePlans("accepted");
     const folder = activeFolderUri();
@@ -79,14 +89,14 @@ export class ChatPane {
     await this.commands()?.runTurn("claw.acceptPlan", argument, "Accepted the plan.");
   }
 
-  private async completeCommand(query: string): Promise<CompletionItem[]> {
+  private async completeCommand(query: string, limit?: number): Promise<CompletionItem[]> {
     const folder = activeFolderUri() ?? "";
     const cached = this.commandsCache;
     if (!cached || cached.folder !== folder || Date.now() - cached.at > COMMANDS_CACHE_MS) {
       const commands = await this.client().execute<CommandInfo[]>("claw.commands", folder ? { folder } : {});
       this.commandsCache = { folder, at: Date.now(), commands: Array.isArray(commands) ? commands : [] };
     }
-    return filterCommands(this.commandsCache?.commands ?? [], query);
+    return filterCommands(this.commandsCache?.commands ?? [], query, limit);
   }
 
   private async completeMention(query: string): Promise<CompletionItem[]> {
