@@ -130,3 +130,28 @@ test("unsafe is offered only when the user's settings allow it", () => {
   assert.deepEqual(offeredTiers(all, "write", true), all);
   assert.deepEqual(offeredTiers(all, "unsafe", false), all);
 });
+
+test("property: a token found always spans its trigger and query, ending at the caret", () => {
+  // A seeded generator over an alphabet rich in triggers and separators (no dependency needed).
+  let seed = 20;
+  const random = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const alphabet = ["/", "@", " ", "\n", "a", "b", ".", ":", "-", "é", "\t", "x@y"];
+  for (let run = 0; run < 2000; run += 1) {
+    const length = Math.floor(random() * 12);
+    const text = Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join("");
+    const caret = Math.floor(random() * (text.length + 1));
+    const token = completionTokenAt(text, caret);
+    if (!token) continue;
+    assert.equal(token.end, caret);
+    assert.equal(text.slice(token.start, token.end), token.trigger + token.query, JSON.stringify({ text, caret }));
+    assert.doesNotMatch(token.query, /\s/);
+    if (token.trigger === "/") assert.equal(token.start, 0, "a command only at the very start");
+    else assert.ok(token.start === 0 || /\s/.test(text[token.start - 1]), "a mention after whitespace");
+    const replaced = replaceToken(text, token, `${token.trigger}done`);
+    assert.equal(replaced.text.slice(0, token.start), text.slice(0, token.start), "text before the token is kept");
+    assert.equal(replaced.text.slice(replaced.caret).replace(/^ /, ""), text.slice(caret).replace(/^ /, ""), "text after it too");
+  }
+});

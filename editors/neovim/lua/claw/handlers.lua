@@ -14,12 +14,16 @@ function M.event(_, params, ctx)
     return
   end
   local client_state = state.client(ctx.client_id)
-  client_state.session = params.session or client_state.session
-  client_state.turn = params.turn or client_state.turn
-  if params.kind == 'done' then
-    client_state.busy = false
-  elseif params.kind ~= 'error' then
-    client_state.busy = true
+  -- A subagent's events (`parent` set) name its own session; the user's stays current.
+  local nested = type(params.parent) == 'table'
+  if not nested then
+    client_state.session = params.session or client_state.session
+    client_state.turn = params.turn or client_state.turn
+    if params.kind == 'done' then
+      client_state.busy = false
+    elseif params.kind ~= 'error' then
+      client_state.busy = true
+    end
   end
   if params.kind == 'proposal' and params.proposal then
     state.add_proposal({
