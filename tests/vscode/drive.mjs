@@ -416,6 +416,9 @@ async function mainSession() {
     await frame.locator("section.turn").last().locator('button[data-action="undoTurn"]').click();
     await waitForBuffer("x = 3");
     record.bufferAfterUndo = await bufferText();
+    const undoneTurn = frame.locator("section.turn", { hasText: "Set x to 5" }).last();
+    await waitFor("the turn marked undone", async () => (await undoneTurn.innerText()).includes("Undone"));
+    record.undoButtonsAfter = await undoneTurn.locator('button[data-action="undoTurn"]').count();
     record.viewText = await viewText();
   });
 

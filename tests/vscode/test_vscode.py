@@ -411,7 +411,7 @@ def test_at_completion_attaches_the_file_as_a_chip(vscode_run: dict[str, Any]) -
     last_user = [m for m in record["requests"][0]["messages"] if m.get("role") == "user"][-1]
     assert '<attachment kind="file" name="demo.py"' in last_user["content"]
     assert "\tx = 3" in last_user["content"]
-    assert "attached file" in record["turnText"] and "demo.py" in record["turnText"]
+    assert "Attached file" in record["turnText"] and "demo.py" in record["turnText"]
     assert "It sets x to 1." in record["turnText"]
 
 
@@ -437,13 +437,14 @@ def test_ask_keybinding_attaches_the_selection_as_a_chip(vscode_run: dict[str, A
     user = _user_messages(record["requests"][0])
     assert "What is selected?" in user and "@selection" in user
     assert '<attachment kind="selection"' in user
-    assert "attached selection" in record["turnText"]
+    assert "Attached selection" in record["turnText"]
 
 
 def test_undo_turn_button_reverts_the_turn(vscode_run: dict[str, Any]) -> None:
     record = _scenario(vscode_run, "undoButton")
     assert record["bufferAfterEdit"].strip() == "x = 5"
     assert record["bufferAfterUndo"].strip() == "x = 3"
+    assert record["undoButtonsAfter"] == 0, "an undone turn offers no second undo"
 
 
 def test_toolbar_switches_the_tier(vscode_run: dict[str, Any]) -> None:

@@ -214,6 +214,9 @@ export class ClawCommands {
     if (target?.turn !== undefined) argument.turn = target.turn;
     const result = await this.client.execute<Record<string, unknown> | null>("claw.undoTurn", argument);
     const message = typeof result?.message === "string" ? result.message : "Undid the last turn's edits.";
+    const undoneSession = typeof result?.session === "string" ? result.session : session;
+    const undoneTurn = typeof result?.turn === "number" ? result.turn : target?.turn;
+    if (undoneSession && undoneTurn !== undefined) this.conversation.markUndone(undoneSession, undoneTurn);
     this.conversation.addNotice(message);
     this.view.refresh();
     void vscode.window.showInformationMessage(`Claw: ${message}`);

@@ -26,6 +26,14 @@ test("an edit shows its inline diff and the finished turn an Undo turn button", 
   conversation.apply(event("done", { stopReason: "done" }));
   html = renderConversation(conversation.view, options);
   assert.match(html, /data-action="undoTurn" data-session="s" data-turn="1"/);
+  conversation.markUndone("s", 1);
+  html = renderConversation(conversation.view, options);
+  assert.doesNotMatch(html, /undoTurn/, "an undone turn cannot be undone twice");
+  assert.match(html, /Undone/);
+});
+
+test("single newlines are line breaks (local answers are plain lines)", () => {
+  assert.match(renderMarkdown("Folder: /ws\nTier: write"), /Folder: \/ws<br>\nTier: write/);
 });
 
 test("inlineDiff is empty for no change and has hunk headers otherwise", () => {
@@ -93,5 +101,5 @@ test("errors are banners with the doctor's advice; attachments are listed", () =
   conversation.apply(event("error", { message: "backend <down>" }));
   const html = renderConversation(conversation.view, options);
   assert.match(html, /role="alert"[^>]*>.*backend &lt;down&gt;.*Claw: Doctor/s);
-  assert.match(html, /attached file <code>README\.md<\/code> \(120 chars\)/);
+  assert.match(html, /Attached file <code>README\.md<\/code> \(120 chars\)/);
 });

@@ -47,6 +47,8 @@ export interface TurnView {
   items: ConversationItem[];
   running: boolean;
   stopReason?: string;
+  /** The turn's edits were undone (its Undo turn button is gone). */
+  undone?: boolean;
   /** The live checklist (the latest `todo` event of the turn). */
   todos?: TodoItem[];
 }
@@ -320,6 +322,10 @@ export class Conversation {
     for (const turn of this.turns) for (const item of walk(turn.items)) if (item.type === "edit" && item.diffKey === diffKey) latest = item;
     if (latest) latest.diff = diff;
     return latest !== undefined;
+  }
+
+  markUndone(session: string, turn: number): void {
+    for (const view of this.turns) if (view.session === session && view.turn === turn) view.undone = true;
   }
 
   /** The plan the user accepted or moved on from no longer offers its buttons. */

@@ -16,7 +16,8 @@ const SAFE_LINK = /^(https?:|mailto:)/i;
 const HAS_SCHEME = /^[a-z][a-z0-9+.-]*:/i;
 
 function createRenderer(): MarkdownIt {
-  const md = new MarkdownIt({ html: false, linkify: false, typographer: false });
+  // breaks: a single newline is a line break, as in chat UIs (and local answers are plain lines).
+  const md = new MarkdownIt({ html: false, linkify: false, typographer: false, breaks: true });
   // Relative links and fragments are harmless; any other scheme (javascript:, data:, file:, command:) is dropped.
   md.validateLink = (url: string): boolean => SAFE_LINK.test(url.trim()) || !HAS_SCHEME.test(url.trim());
   md.renderer.rules.image = (tokens, index) => {

@@ -105,7 +105,7 @@ function renderItem(item: ConversationItem, turnKey: string, index: number, opti
       return `<div class="item notice">${escapeHtml(item.text)}</div>`;
     case "attachment": {
       const size = item.chars !== undefined ? ` (${item.chars} chars)` : "";
-      return `<div class="item attachment">📎 attached ${escapeHtml(item.kind)} <code>${escapeHtml(item.name)}</code>${size}</div>`;
+      return `<div class="item attachment">Attached ${escapeHtml(item.kind)} <code>${escapeHtml(item.name)}</code>${size}</div>`;
     }
     case "plan": {
       const actions =
@@ -144,7 +144,9 @@ export function renderTurn(turn: TurnView, options: RenderOptions): string {
   const todos = turn.todos?.length ? renderTodos(turn.todos) : "";
   const edited = turn.items.some((item) => item.type === "edit" && item.applied);
   const undo =
-    edited && !turn.running && turn.session
+    edited && turn.undone
+      ? `<div class="turn-status">Undone</div>`
+      : edited && !turn.running && turn.session
       ? `<div class="actions turn-actions">${button("undoTurn", "Undo turn", { session: turn.session, turn: String(turn.turn ?? "") })}</div>`
       : "";
   const footer = turn.running
