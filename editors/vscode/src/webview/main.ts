@@ -17,7 +17,7 @@ import {
   replaceToken,
 } from "../pure/composer";
 import type { ToolbarState } from "../pure/toolbar";
-import { contextMeter } from "../pure/toolbar";
+import { renderToolbar } from "./toolbarView";
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -326,49 +326,10 @@ meter.addEventListener("click", (event) => {
 });
 
 // ── toolbar state ──────────────────────────────────────────────────────────────────────────
-function fillSelect(select: HTMLSelectElement, values: readonly string[], current: string | undefined): void {
-  const existing = Array.from(select.options).map((option) => option.value);
-  if (existing.join("\n") !== values.join("\n")) {
-    select.replaceChildren(
-      ...values.map((value) => {
-        const option = document.createElement("option");
-        option.value = value;
-        option.textContent = value || "(server default)";
-        return option;
-      }),
-    );
-  }
-  if (current !== undefined && values.includes(current)) select.value = current;
-}
-
 function applyToolbar(state: ToolbarState): void {
   busy = state.busy;
   sendWith = state.sendWith;
-  stopButton.hidden = !state.busy;
-  sendButton.disabled = state.busy;
-  fillSelect(tierSelect, state.tiers, state.tier);
-  fillSelect(modelSelect, state.models.length > 0 ? state.models : [state.model ?? ""], state.model ?? "");
-  const reading = contextMeter(state);
-  meter.hidden = reading === undefined;
-  if (reading) {
-    meter.className = `context-meter${reading.warn ? " warn" : ""}`;
-    meter.setAttribute("aria-label", reading.label);
-    meter.title = reading.label;
-    meter.replaceChildren();
-    const text = document.createElement("span");
-    text.textContent = reading.short;
-    meter.append(text);
-    if (reading.warn) {
-      const compact = document.createElement("button");
-      compact.type = "button";
-      compact.className = "secondary";
-      compact.dataset.action = "compact";
-      compact.textContent = "Compact";
-      compact.setAttribute("aria-label", "Compact the conversation to free context");
-      meter.append(compact);
-    }
-  }
-  input.placeholder = state.sendWith === "enter" ? "Ask Claw — / commands, @ files · Enter sends, Shift+Enter new line" : "Ask Claw — / commands, @ files · Ctrl+Enter sends";
+  renderToolbar(state, { stopButton, sendButton, tierSelect, modelSelect, meter, input });
 }
 
 window.addEventListener("message", (event: MessageEvent) => {
