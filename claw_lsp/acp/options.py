@@ -23,7 +23,7 @@ from acp.schema import (
 
 from claw_lsp.agent.core import AgentCore, FolderState
 from claw_lsp.config import Settings
-from claw_lsp.config_mcp import McpServerSpec, parse_mcp_servers
+from claw_lsp.config.mcp_servers import McpServerSpec, parse_mcp_servers
 from claw_lsp.foundation.tiers import TIER_DESCRIPTIONS, Tier
 
 MODEL_LIST_TIMEOUT_S = 3.0

@@ -11,8 +11,9 @@ from typing import Any
 COMMAND = "python -m claw_lsp.config.generate --write"
 ORIGIN = f"Generated from claw_lsp/config/schema.py by `{COMMAND}`: do not edit."
 USER_ONLY_NOTE = "Read from your user settings only; a workspace cannot set it."
-# Settings of the VS Code extension itself (which program to start): not server settings.
-VSCODE_OWN_KEYS = ("claw.server.path", "claw.server.pythonPath")
+# Settings of the VS Code extension itself (which program to start, how its chat input
+# behaves): not server settings, kept in package.json as they are.
+VSCODE_OWN_PREFIXES = ("claw.server.", "claw.chat.")
 
 Prop = Mapping[str, Any]
 
@@ -147,12 +148,12 @@ def vscode_keys(schema: Prop) -> list[str]:
 
 def vscode_manifest(package: Mapping[str, Any], schema: Prop) -> dict[str, Any]:
     """package.json with `contributes.configuration` and `restrictedConfigurations` from the
-    schema; the extension's own keys (VSCODE_OWN_KEYS) and everything else kept as they are."""
+    schema; the extension's own keys (VSCODE_OWN_PREFIXES) and everything else kept as they are."""
     props = package["contributes"]["configuration"]["properties"]
     generated = {
         f"claw.{key}": _vscode_property(schema["properties"][key]) for key in vscode_keys(schema)
     }
-    own = {key: props[key] for key in VSCODE_OWN_KEYS if key in props}
+    own = {key: value for key, value in props.items() if key.startswith(VSCODE_OWN_PREFIXES)}
     untrusted = dict(package["capabilities"]["untrustedWorkspaces"])
     untrusted["description"] = (
         "In an untrusted workspace Claw ignores the workspace's own value of every claw.* "

@@ -276,6 +276,7 @@ async def delete_session(ls: ClawServer, params: types.ExecuteCommandParams) -> 
 async def status(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
     args = _parse("FolderParams", params)
     result = _svc(ls).status(args.folder)
+    result.update(_context_fields(ls, args.folder))
     if ls.config_error:
         result["configError"] = ls.config_error
     if ls.settings.warnings:
@@ -300,6 +301,28 @@ async def complete_mentions(
 
     service = _svc(ls)
     return await complete(service, service.folder(args.folder), args.prefix, args.limit)
+
+
+# --- issue 20 (chat panes): claw.models and the context meter fields of claw.status ---
+async def models(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
+    """The backend's models and the current one, for the editors' model pickers."""
+    from claw_lsp.agent.pane_info import list_models
+
+    args = _parse("FolderParams", params)
+    service = _svc(ls)
+    return await list_models(service, service.folder(args.folder))
+
+
+def _context_fields(ls: ClawServer, folder: str | None) -> dict[str, Any]:
+    from claw_lsp.agent.pane_info import context_fields
+
+    try:
+        return context_fields(_svc(ls), folder)
+    except Exception:
+        return {}  # the meter is optional; claw.status must still answer
+
+
+# --- end issue 20 ---
 
 
 async def doctor(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
@@ -360,4 +383,5 @@ _HANDLERS: dict[str, Handler] = {
     p.MCP_SERVERS: mcp_servers,
     p.TODOS: todos,
     p.ACCEPT_PLAN: accept_plan,
+    p.MODELS: models,
 }

@@ -138,10 +138,15 @@ def _notify_status(ls: ClawServer, state: Any) -> None:
         status = ls.service.status(state.root.uri)
     except Exception:
         return
-    ls.protocol.notify(
-        "claw/status",
-        {k: status[k] for k in ("folder", "tier", "busy", "session", "approvals", "editMode")},
-    )
+    payload = {k: status[k] for k in ("folder", "tier", "busy", "session", "approvals", "editMode")}
+    # Issue 20: the chat panes' context meter (contextTokens, contextWindow, compactThreshold).
+    try:
+        from claw_lsp.agent.pane_info import context_fields
+
+        payload.update(context_fields(ls.service, state.root.uri))
+    except Exception:
+        pass  # the meter is optional; the status notification is not
+    ls.protocol.notify("claw/status", payload)
 
 
 async def _watch_parent(ls: ClawServer, pid: int) -> None:

@@ -26,6 +26,7 @@ COMPLETE_MENTIONS = "claw.completeMentions"
 MCP_SERVERS = "claw.mcpServers"
 TODOS = "claw.todos"  # issue 18
 ACCEPT_PLAN = "claw.acceptPlan"  # issue 18
+MODELS = "claw.models"  # issue 20: the chat panes' model pickers
 
 ALL_COMMANDS = [
     ASK,
@@ -49,6 +50,7 @@ ALL_COMMANDS = [
     MCP_SERVERS,
     TODOS,
     ACCEPT_PLAN,
+    MODELS,
 ]
 
 EVENT_NOTIFICATION = "claw/event"

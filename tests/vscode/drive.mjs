@@ -1,11 +1,13 @@
 // Drives real VS Code (code-server) in Debian's Chromium with playwright-core, the way a user
-// would: command palette, input boxes, notification buttons, the Claw view, Ctrl+Z.
+// would: the Claw view's chat input (typing, / and @ completion, Enter, Up), its toolbar and
+// buttons, the command palette, input boxes, notification buttons, Ctrl+Z.
 // Usage: node drive.mjs CONFIG.json — config: {url, workspace, depsDir, modelControl, results,
 // screenshot, artifacts, scenarios: {name: [scripted replies]}}. Writes a results JSON and exits 0
 // when every scenario ran; the pytest wrapper asserts on the recorded buffers and view text.
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { chatScenarios } from "./drive_chat.mjs";
 
 const config = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const require = createRequire(path.join(config.depsDir, "node_modules", "x.js"));
@@ -118,6 +120,37 @@ async function waitForView(description, predicate) {
   return waitFor(`view: ${description}`, async () => predicate(await viewText()));
 }
 
+/** Types into the view's chat input like a user (key by key, so completion runs). */
+async function typeInInput(text) {
+  const frame = await viewFrame();
+  const input = frame.locator("#prompt");
+  await input.click();
+  await input.pressSequentially(text, { delay: 15 });
+  return input;
+}
+
+/** Types a prompt into the chat input and sends it with Enter. */
+async function sendFromInput(text) {
+  const input = await typeInInput(text);
+  await input.press("Enter");
+  await waitFor("the input to be cleared after sending", async () => (await input.inputValue()) === "");
+}
+
+/** Waits for the completion popup to list `label`; returns the popup's text. */
+async function waitForCompletion(label) {
+  const frame = await viewFrame();
+  return waitFor(`completion "${label}"`, async () => {
+    const popup = frame.locator("#completions");
+    if (!(await popup.isVisible())) return false;
+    const text = await popup.innerText();
+    return text.includes(label) && text;
+  });
+}
+
+async function statusBarText() {
+  return page.locator(".statusbar-item", { hasText: "Claw:" }).first().innerText();
+}
+
 async function clickNotificationButton(label) {
   const button = page.locator(".notifications-toasts .notification-toast .monaco-button", { hasText: label }).first();
   await button.waitFor({ state: "visible", timeout: WAIT_MS });
@@ -208,11 +241,16 @@ async function mainSession() {
 
   await scenario("askEdit", async (record) => {
     const before = await turnCount();
-    await runPalette("Claw: Ask Agent");
-    await answerInputBox("Change x to 2");
+    await sendFromInput("Change x to 2");
     await waitForBuffer("x = 2");
     record.bufferAfterEdit = await bufferText();
     record.turnText = await waitForTurnEnd(before);
+    const frame = await viewFrame();
+    const diff = frame.locator("section.turn").last().locator(".item.edit pre.diff");
+    await waitFor("the inline diff of the edit", async () => (await diff.count()) > 0);
+    record.inlineDiff = await diff.first().innerText();
+    record.undoButtons = await frame.locator("section.turn").last().locator('button[data-action="undoTurn"]').count();
+    await page.screenshot({ path: path.join(config.artifacts, "vscode-chat-diff.png") });
     record.statusBarAfter = await page.locator(".statusbar-item", { hasText: "Claw:" }).first().innerText();
     await focusEditorText();
     await page.keyboard.press("Control+Z");
@@ -223,8 +261,7 @@ async function mainSession() {
 
   await scenario("approval", async (record) => {
     const before = await turnCount();
-    await runPalette("Claw: Ask Agent");
-    await answerInputBox("Run the approval check");
+    await sendFromInput("Run the approval check");
     record.approvalMessage = await clickNotificationButton("Allow once");
     record.turnText = await waitForTurnEnd(before);
   });
@@ -234,8 +271,7 @@ async function mainSession() {
     await openFile("main.cfx");
     await waitForBuffer('use lib\nsay(greet("world"))');
     const before = await turnCount();
-    await runPalette("Claw: Ask Agent");
-    await answerInputBox("Find greet, then break and fix the call");
+    await sendFromInput("Find greet, then break and fix the call");
     record.turnText = await waitForTurnEnd(before);
     record.bufferAfter = await bufferText();
     await openFile("demo.py"); // the scenarios after this one work on demo.py
@@ -283,12 +319,22 @@ async function mainSession() {
 
   await scenario("cancel", async (record) => {
     const before = await turnCount();
-    await runPalette("Claw: Ask Agent");
-    await answerInputBox("Count slowly");
+    await sendFromInput("Count slowly");
     await waitForView("the slow stream to begin", (text) => text.includes("Counting"));
-    await runPalette("Claw: Cancel");
+    const frame = await viewFrame();
+    const stop = frame.locator("#stop");
+    await waitFor("the Stop button while the turn runs", () => stop.isVisible());
+    await stop.click();
     record.turnText = await waitForTurnEnd(before);
     record.bufferAfter = await bufferText();
+    record.stopHiddenAfter = await waitFor("Stop to hide again", async () => !(await stop.isVisible()));
+  });
+
+  // Issue 20: the chat input, its completion, chips, history, the toolbar (drive_chat.mjs).
+  await chatScenarios({
+    page, config, path, scenario, waitFor, viewFrame, viewText, waitForView, typeInInput, sendFromInput,
+    waitForCompletion, statusBarText, runPalette, openFile, focusEditorText, turnCount, waitForTurnEnd,
+    waitForBuffer, bufferText,
   });
 
   results.viewText = await viewText().catch(() => null);

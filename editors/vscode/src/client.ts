@@ -27,6 +27,11 @@ export interface ClawStatus {
   tier?: string;
   busy?: boolean;
   session?: string;
+  /** Tokens of the last request and the model's window (servers that send them). */
+  contextTokens?: number;
+  contextWindow?: number;
+  compactThreshold?: number;
+  backend?: { model?: string };
 }
 
 export interface ClawClientListener {

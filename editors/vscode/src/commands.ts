@@ -6,6 +6,7 @@ import type { AskResult, Conversation, TurnView } from "./pure/conversation";
 import { pickMcpPrompt, showMcpServers } from "./mcp";
 import { TIERS } from "./pure/settings";
 import { ProposalDocuments } from "./proposals";
+import { pickSession } from "./sessions";
 import type { ConversationView } from "./view";
 
 const CANCEL_GRACE_MS = 5000;
@@ -16,14 +17,6 @@ const TIER_DESCRIPTIONS: Record<string, string> = {
   shell: "Also runs shell commands (in a sandbox where available). Risky commands still ask.",
   unsafe: "Does everything without asking, protected files included. Only for throwaway workspaces.",
 };
-
-interface SessionInfo {
-  id: string;
-  title?: string;
-  created?: string;
-  updated?: string;
-  turns?: number;
-}
 
 interface RunningAsk {
   cancellation: vscode.CancellationTokenSource;
@@ -47,6 +40,13 @@ async function closeProposalDiffs(proposal: string): Promise<void> {
   if (tabs.length > 0) await vscode.window.tabGroups.close(tabs, true);
 }
 
+/** `path:first-last`, 1-based; a selection ending at the start of a line does not count that line. */
+function selectionLabel(path: string, selection: vscode.Selection): string {
+  const { start, end } = selection;
+  const last = end.character === 0 && end.line > start.line ? end.line : end.line + 1;
+  return `${path}:${start.line + 1}-${last}`;
+}
+
 export function activeFolderUri(): string | undefined {
   const document = vscode.window.activeTextEditor?.document;
   const folder = document ? vscode.workspace.getWorkspaceFolder(document.uri) : undefined;
@@ -55,6 +55,8 @@ export function activeFolderUri(): string | undefined {
 
 export class ClawCommands {
   private running: RunningAsk | undefined;
+  /** Told each finished turn's result (the context meter reads its usage). */
+  onTurnResult: (result: (AskResult & { usage?: { promptTokens?: number } }) | undefined) => void = () => {};
 
   constructor(
     private readonly client: ClawClient,
@@ -81,7 +83,7 @@ export class ClawCommands {
         }
       };
     const commands: Record<string, (...args: unknown[]) => Promise<unknown>> = {
-      "claw.ui.ask": (prompt) => this.ask(typeof prompt === "string" ? prompt : undefined),
+      "claw.ui.ask": (prompt) => (typeof prompt === "string" ? this.ask(prompt) : this.askInView()),
       "claw.ui.askPropose": (prompt) => this.ask(typeof prompt === "string" ? prompt : undefined, "propose"),
       "claw.ui.cancel": () => this.cancel(),
       "claw.ui.acceptPlan": () => this.acceptPlan(),
@@ -110,8 +112,30 @@ export class ClawCommands {
     return Object.entries(commands).map(([id, handler]) => vscode.commands.registerCommand(id, safely(handler)));
   }
 
-  /** `editMode` "propose" holds this request's edits for review whatever the setting says. */
-  async ask(presetPrompt?: string, editMode?: "propose"): Promise<void> {
+  /** Ask without a prompt: the view's input takes focus, with the editor's selection as a chip. */
+  private async askInView(): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    const chip =
+      editor && !editor.selection.isEmpty && ["file", "untitled"].includes(editor.document.uri.scheme)
+        ? {
+            kind: "selection" as const,
+            label: selectionLabel(vscode.workspace.asRelativePath(editor.document.uri), editor.selection),
+            uri: editor.document.uri.toString(),
+            range: this.client.toProtocolRange(editor.selection),
+          }
+        : undefined;
+    await this.view.focusInput(chip);
+  }
+
+  /**
+   * `editMode` "propose" holds this request's edits for review whatever the setting says;
+   * `options.selection` (a chip from the view) is the editor context instead of the active editor.
+   */
+  async ask(
+    presetPrompt?: string,
+    editMode?: "propose",
+    options: { selection?: { uri: string; range: unknown }; mode?: string } = {},
+  ): Promise<void> {
     if (this.running) {
       const choice = await vscode.window.showWarningMessage("Claw is still working on the last request.", "Cancel it");
       if (choice) await this.cancel();
@@ -129,14 +153,27 @@ export class ClawCommands {
 
     const argument: Record<string, unknown> = { prompt };
     if (editMode) argument.editMode = editMode;
+    if (options.mode === "plan" || options.mode === "ask") argument.mode = options.mode;
     const folder = activeFolderUri();
     if (folder) argument.folder = folder;
     const editor = vscode.window.activeTextEditor;
-    if (editor && ["file", "untitled"].includes(editor.document.uri.scheme)) {
+    if (options.selection) {
+      argument.uri = options.selection.uri;
+      argument.range = options.selection.range;
+    } else if (editor && ["file", "untitled"].includes(editor.document.uri.scheme)) {
       argument.uri = editor.document.uri.toString();
       if (!editor.selection.isEmpty) argument.range = this.client.toProtocolRange(editor.selection);
     }
+    await this.runTurn("claw.ask", argument, prompt);
+  }
 
+  /** Runs a request that is a turn (`claw.ask`, `claw.acceptPlan`) with the view following it. */
+  async runTurn(command: string, argument: Record<string, unknown>, shown: string): Promise<void> {
+    if (this.running) {
+      void vscode.window.showWarningMessage("Claw is still working on the last request: Stop it first.");
+      return;
+    }
+    const prompt = shown;
     const localTurn = this.conversation.startLocalTurn(prompt);
     const cancellation = new vscode.CancellationTokenSource();
     this.running = { cancellation, localTurn };
@@ -144,8 +181,9 @@ export class ClawCommands {
     this.view.refresh();
     void this.view.reveal();
     try {
-      const result = await this.client.execute<AskResult>("claw.ask", argument, cancellation.token);
+      const result = await this.client.execute<AskResult>(command, argument, cancellation.token);
       this.conversation.finishAsk(localTurn, result ?? {});
+      this.onTurnResult(result);
     } catch (error) {
       if (cancellation.token.isCancellationRequested) this.conversation.finishAsk(localTurn, { stopReason: "cancelled" });
       else this.conversation.failAsk(localTurn, errorText(error));
@@ -200,10 +238,16 @@ export class ClawCommands {
     }
   }
 
-  private async undoTurn(): Promise<void> {
-    const session = this.conversation.lastSession;
-    const result = await this.client.execute<Record<string, unknown> | null>("claw.undoTurn", session ? { session } : {});
+  /** Undoes the last turn's edits, or (from a turn's button) that turn's. */
+  async undoTurn(target?: { session: string; turn?: number }): Promise<void> {
+    const session = target?.session ?? this.conversation.lastSession;
+    const argument: Record<string, unknown> = session ? { session } : {};
+    if (target?.turn !== undefined) argument.turn = target.turn;
+    const result = await this.client.execute<Record<string, unknown> | null>("claw.undoTurn", argument);
     const message = typeof result?.message === "string" ? result.message : "Undid the last turn's edits.";
+    const undoneSession = typeof result?.session === "string" ? result.session : session;
+    const undoneTurn = typeof result?.turn === "number" ? result.turn : target?.turn;
+    if (undoneSession && undoneTurn !== undefined) this.conversation.markUndone(undoneSession, undoneTurn);
     this.conversation.addNotice(message);
     this.view.refresh();
     void vscode.window.showInformationMessage(`Claw: ${message}`);
@@ -218,66 +262,7 @@ export class ClawCommands {
   }
 
   private async showSessions(): Promise<void> {
-    const folder = activeFolderUri();
-    const sessions = await this.client.execute<SessionInfo[]>("claw.sessions", folder ? { folder } : {});
-    if (!Array.isArray(sessions) || sessions.length === 0) {
-      void vscode.window.showInformationMessage("Claw: no sessions in this folder yet.");
-      return;
-    }
-    const picked = await vscode.window.showQuickPick(
-      sessions.map((session) => ({
-        label: session.title || session.id,
-        description: `${session.turns ?? 0} turns`,
-        detail: `updated ${session.updated ?? session.created ?? "?"} · ${session.id}`,
-        session,
-      })),
-      { title: "Claw: Sessions", placeHolder: "Pick a session" },
-    );
-    if (!picked) return;
-    const action = await vscode.window.showQuickPick(
-      [
-        { label: "Resume", description: "Continue this session in the next request" },
-        { label: "Fork", description: "Start a new session from a copy of this one" },
-        { label: "Export", description: "Open the conversation as Markdown" },
-        { label: "Delete", description: "Remove the session file" },
-      ],
-      { title: `Session: ${picked.label}` },
-    );
-    const id = picked.session.id;
-    switch (action?.label) {
-      case "Resume":
-        await this.client.execute("claw.resumeSession", { session: id });
-        this.conversation.lastSession = id;
-        this.conversation.addNotice(`Resumed session "${picked.label}".`);
-        break;
-      case "Fork": {
-        const forked = await this.client.execute<{ session?: string }>("claw.forkSession", { session: id });
-        if (forked?.session) this.conversation.lastSession = forked.session;
-        this.conversation.addNotice(`Forked session "${picked.label}".`);
-        break;
-      }
-      case "Export": {
-        const exported = await this.client.execute<{ markdown?: string }>("claw.exportSession", { session: id });
-        const document = await vscode.workspace.openTextDocument({ language: "markdown", content: exported?.markdown ?? "" });
-        await vscode.window.showTextDocument(document, { preview: false });
-        break;
-      }
-      case "Delete": {
-        const confirm = await vscode.window.showWarningMessage(
-          `Delete the session "${picked.label}"? This cannot be undone.`,
-          { modal: true },
-          "Delete",
-        );
-        if (confirm === "Delete") {
-          await this.client.execute("claw.deleteSession", { session: id });
-          if (this.conversation.lastSession === id) this.conversation.lastSession = undefined;
-          this.conversation.addNotice(`Deleted session "${picked.label}".`);
-        }
-        break;
-      }
-      default:
-        return;
-    }
+    await pickSession(this.client, this.conversation);
     this.view.refresh();
   }
 
@@ -286,7 +271,12 @@ export class ClawCommands {
       TIERS.map((tier) => ({ label: tier, detail: TIER_DESCRIPTIONS[tier] })),
       { title: "Claw: Set Permission Tier", placeHolder: "What may the agent do without asking?" },
     );
-    if (!picked) return;
+    if (picked) await this.setTierTo(picked.label);
+  }
+
+  /** Switches the tier; `unsafe` asks for a confirmation first. */
+  async setTierTo(tier: string): Promise<void> {
+    const picked = { label: tier };
     if (picked.label === "unsafe") {
       const confirm = await vscode.window.showWarningMessage(
         "Let Claw do everything without asking, including shell commands and edits to protected files such as .git and .vscode?",

@@ -14,7 +14,7 @@ interface ProtocolWorkspaceEdit {
   documentChanges?: Array<{ kind?: string; uri?: string; textDocument?: { uri?: string } }>;
 }
 
-async function currentText(uri: vscode.Uri): Promise<string | undefined> {
+export async function currentText(uri: vscode.Uri): Promise<string | undefined> {
   const open = vscode.workspace.textDocuments.find((doc) => doc.uri.toString() === uri.toString());
   if (open) return open.getText();
   try {
@@ -44,6 +44,11 @@ export class EditSnapshots implements vscode.TextDocumentContentProvider {
 
   has(key: string): boolean {
     return this.texts.has(key);
+  }
+
+  /** The text the file had before the turn's first edit to it. */
+  before(key: string): string | undefined {
+    return this.texts.get(key);
   }
 
   provideTextDocumentContent(uri: vscode.Uri): string {

@@ -60,7 +60,8 @@ test("edits link to their diff; approvals and stop reasons are shown", () => {
 });
 
 test("an empty conversation explains how to start", () => {
-  assert.match(renderConversation([], options), /Claw: Ask Agent/);
+  assert.match(renderConversation([], options), /Type below to ask the agent/);
+  assert.match(renderConversation([], options), /Ctrl\+Alt\+A/);
 });
 
 test("approval decisions read as words and are coloured by outcome", () => {

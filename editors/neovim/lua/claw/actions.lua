@@ -93,6 +93,9 @@ function M.send_ask(client, bufnr, argument, on_done)
     chat.open()
   end
   cs.busy = true
+  if state.mode == 'plan' and argument.mode == nil then
+    argument.mode = 'plan'
+  end
   local token = ('claw-ask-%d'):format(vim.uv.hrtime())
   cs.ask_request = client_mod.exec(client, 'claw.ask', argument, function(err, result)
     cs.ask_request = nil
@@ -100,6 +103,11 @@ function M.send_ask(client, bufnr, argument, on_done)
     if type(result) == 'table' and result.session then
       cs.session = result.session
       cs.turn = result.turn
+    end
+    -- claw/status already brought the meter; a backend's own count is better than an estimate.
+    local usage = type(result) == 'table' and type(result.usage) == 'table' and result.usage or {}
+    if type(usage.promptTokens) == 'number' and usage.promptTokens > 0 then
+      cs.context_tokens = usage.promptTokens
     end
     chat.finish(err, result)
     pcall(vim.api.nvim_exec_autocmds, 'User', {

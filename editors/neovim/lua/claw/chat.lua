@@ -1,24 +1,25 @@
--- The conversation buffer: streams claw/event as Markdown, tool calls folded.
+-- The conversation as a chat buffer (the CodeCompanion convention): the transcript streams in
+-- as Markdown, and the user types under the last `## You` heading at the bottom; <CR> (normal)
+-- or <C-s> (insert) sends, `q` closes, <C-c> cancels. Rendering lives in chat_render.lua,
+-- completion in completion.lua.
 local config = require('claw.config')
 
 local M = {}
 
 M.BUF_NAME = 'claw://conversation'
-local DETAIL = '  │ '
-local TOOL_HEAD = '▸ '
-local PROPOSAL_PATTERN = '^◆ proposal (%S+):'
-local MAX_DETAIL_LINES = 40
-local ns = vim.api.nvim_create_namespace('claw.chat')
+M.INPUT_HEADING = '## You'
+M.DETAIL = '  │ '
+M.TOOL_HEAD = '▸ '
+M.EDIT_HEAD = '✎ '
+M.PROPOSAL_PATTERN = '^◆ proposal (%S+):'
+M.EDIT_PATTERN = '^✎ edited (.-)%s*$'
 
 ---@type integer?
 local bufnr = nil
---- What the last rendered line is part of: streamed assistant text continues it, anything else
---- starts a new line.
----@type 'text'|'other'
-local mode = 'other'
----@type table<string, integer>  tool call id -> extmark on its header line
-local tool_marks = {}
-local turn_had_text = false
+
+local function render()
+  return require('claw.chat_render')
+end
 
 ---@return integer
 function M.buf()
@@ -31,52 +32,133 @@ function M.buf()
   bo.buftype = 'nofile' -- before filetype, so LSP auto-attach skips this buffer
   bo.bufhidden = 'hide'
   bo.swapfile = false
+  -- Streamed text would flood the undo tree; the draft is short enough to retype.
   bo.undolevels = -1
   bo.filetype = 'markdown'
-  bo.modifiable = false
+  bo.omnifunc = "v:lua.require'claw.completion'.omnifunc"
+  vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, { '', M.INPUT_HEADING, '' })
   M.set_keymaps(bufnr)
-  mode = 'other'
-  tool_marks = {}
+  render().reset()
+  pcall(require('claw.completion').attach_sources, bufnr)
   return bufnr
+end
+
+--- Row (0-based) of the input heading, re-created at the bottom if the user deleted it.
+---@param buf integer
+---@return integer
+function M.input_heading_row(buf)
+  local count = vim.api.nvim_buf_line_count(buf)
+  local tail = vim.api.nvim_buf_get_lines(buf, math.max(0, count - 200), count, false)
+  for index = #tail, 1, -1 do
+    if tail[index] == M.INPUT_HEADING then
+      return count - #tail + index - 1
+    end
+  end
+  vim.api.nvim_buf_set_lines(buf, count, count, false, { '', M.INPUT_HEADING, '' })
+  return count + 1
+end
+
+--- Where the transcript ends (0-based, exclusive): before the blank line above the heading.
+---@param buf integer
+---@return integer
+function M.transcript_end(buf)
+  local heading = M.input_heading_row(buf)
+  local above = heading > 0 and vim.api.nvim_buf_get_lines(buf, heading - 1, heading, false)[1]
+  return above == '' and heading - 1 or heading
+end
+
+--- The draft under the input heading.
+---@return string
+function M.draft()
+  local buf = M.buf()
+  local heading = M.input_heading_row(buf)
+  local lines = vim.api.nvim_buf_get_lines(buf, heading + 1, -1, false)
+  return vim.trim(table.concat(lines, '\n'))
+end
+
+---@param text string?
+function M.set_draft(text)
+  local buf = M.buf()
+  local heading = M.input_heading_row(buf)
+  local lines = text and vim.split(text, '\n', { plain = true }) or { '' }
+  vim.api.nvim_buf_set_lines(buf, heading + 1, -1, false, lines)
+end
+
+--- Sends the draft as the next prompt (<CR> / <C-s>).
+function M.send()
+  local prompt = M.draft()
+  if prompt == '' then
+    vim.notify('claw: type your message under the last "' .. M.INPUT_HEADING .. '" heading', vim.log.levels.WARN)
+    return
+  end
+  M.set_draft(nil)
+  if vim.api.nvim_get_mode().mode:sub(1, 1) == 'i' then
+    vim.cmd.stopinsert()
+  end
+  require('claw.actions').ask({ prompt = prompt })
+  M.focus_input()
+end
+
+--- Moves the cursor to the end of the draft, when the chat window is the current one.
+function M.focus_input()
+  local buf = M.buf()
+  if vim.api.nvim_get_current_buf() == buf then
+    local last = vim.api.nvim_buf_line_count(buf)
+    vim.api.nvim_win_set_cursor(0, { last, #(vim.api.nvim_buf_get_lines(buf, last - 1, last, false)[1] or '') })
+  end
 end
 
 ---@param buf integer
 function M.set_keymaps(buf)
-  local function map(lhs, fn, desc)
-    vim.keymap.set('n', lhs, fn, { buffer = buf, nowait = true, silent = true, desc = desc })
+  local keys = config.get().chat.keymaps or {}
+  local function map(modes, lhs, fn, desc)
+    if lhs and lhs ~= '' and lhs ~= false then
+      vim.keymap.set(modes, lhs, fn, { buffer = buf, nowait = true, silent = true, desc = desc })
+    end
   end
-  map('q', M.close, 'Close the claw conversation')
-  map('<C-c>', function()
+  local send = keys.send or {}
+  map('n', send.n, M.send, 'Send the claw draft')
+  map('i', send.i, M.send, 'Send the claw draft')
+  map('n', keys.close, M.close, 'Close the claw conversation')
+  map('n', keys.cancel, function()
     require('claw.actions').cancel()
   end, 'Cancel the running claw turn')
-  map('a', function()
-    M.with_proposal_under_cursor(require('claw.proposals').accept)
-  end, 'Accept the proposal under the cursor')
-  map('r', function()
+  map('n', keys.accept, function()
+    if M.proposal_under_cursor() or not require('claw.chat_render').pending_plan then
+      M.with_proposal_under_cursor(require('claw.proposals').accept)
+    else
+      require('claw.pickers').accept_plan()
+    end
+  end, 'Accept the proposal under the cursor, or the plan')
+  map('n', keys.reject, function()
     M.with_proposal_under_cursor(require('claw.proposals').reject)
   end, 'Reject the proposal under the cursor')
-  map('d', function()
-    M.with_proposal_under_cursor(require('claw.proposals').show_diff)
-  end, 'Show the proposal under the cursor as a diff')
+  map('n', keys.diff, M.diff_under_cursor, 'Open the diff of the edit or proposal under the cursor')
+  map('n', keys.undo, function()
+    require('claw.actions').undo()
+  end, 'Undo the last claw turn')
 end
 
---- The proposal id on or above the cursor line (inside its folded diff).
----@return string?
-function M.proposal_under_cursor()
+--- The header line (proposal or edit) on or above the cursor, inside its folded block.
+---@return string? line
+local function block_header()
   local buf = M.buf()
   local row = vim.api.nvim_win_get_cursor(0)[1]
   local lines = vim.api.nvim_buf_get_lines(buf, 0, row, false)
   for index = #lines, 1, -1 do
     local line = lines[index]
-    local id = line:match(PROPOSAL_PATTERN)
-    if id then
-      return id
-    end
-    if not vim.startswith(line, DETAIL) then
-      return nil
+    if not vim.startswith(line, M.DETAIL) then
+      return line
     end
   end
   return nil
+end
+
+--- The proposal id on or above the cursor line (inside its folded diff).
+---@return string?
+function M.proposal_under_cursor()
+  local header = block_header()
+  return header and header:match(M.PROPOSAL_PATTERN) or nil
 end
 
 ---@param fn fun(id: string)
@@ -89,14 +171,29 @@ function M.with_proposal_under_cursor(fn)
   end
 end
 
---- Fold tool calls and proposal diffs: header lines open a fold, detail lines continue it.
+--- gd: a proposal's diff, or an applied edit's file against what it was before the turn.
+function M.diff_under_cursor()
+  local header = block_header() or ''
+  local id = header:match(M.PROPOSAL_PATTERN)
+  if id then
+    return require('claw.proposals').show_diff(id)
+  end
+  local row = vim.api.nvim_win_get_cursor(0)[1] - 1
+  local key = render().edit_key_at(row)
+  if key and require('claw.snapshots').open_diff(key) then
+    return
+  end
+  vim.notify('claw: no edit or proposal under the cursor', vim.log.levels.WARN)
+end
+
+--- Fold tool calls, edit diffs and proposal diffs: header lines open a fold, detail lines continue it.
 ---@return string
 function M.foldexpr()
   local line = vim.fn.getline(vim.v.lnum)
-  if vim.startswith(line, DETAIL) then
+  if vim.startswith(line, M.DETAIL) then
     return '1'
   end
-  if vim.startswith(line, TOOL_HEAD) or line:match(PROPOSAL_PATTERN) then
+  if vim.startswith(line, M.TOOL_HEAD) or vim.startswith(line, M.EDIT_HEAD) or line:match(M.PROPOSAL_PATTERN) then
     return '>1'
   end
   return '0'
@@ -121,6 +218,8 @@ local function set_window_options(win)
   wo.foldtext = ''
   wo.foldlevel = 0
   wo.foldenable = true
+  -- Markdown highlighting through treesitter when the parser is installed.
+  pcall(vim.treesitter.start, M.buf(), 'markdown')
 end
 
 ---@param size number
@@ -175,6 +274,7 @@ function M.open(opts)
   end
   if focus then
     vim.api.nvim_set_current_win(win)
+    M.focus_input()
   end
   M.scroll_to_end()
   return win
@@ -196,6 +296,7 @@ function M.toggle()
   end
 end
 
+--- Follows the stream in chat windows the user is not typing in.
 function M.scroll_to_end()
   local buf = M.buf()
   local last = vim.api.nvim_buf_line_count(buf)
@@ -204,87 +305,6 @@ function M.scroll_to_end()
       vim.api.nvim_win_set_cursor(win, { last, 0 })
     end
   end
-end
-
----@param fn fun(buf: integer)
-local function edit(fn)
-  local buf = M.buf()
-  vim.bo[buf].modifiable = true
-  local ok, err = pcall(fn, buf)
-  vim.bo[buf].modifiable = false
-  if not ok then
-    error(err)
-  end
-  M.scroll_to_end()
-end
-
---- Appends whole lines; the first replaces the initial empty line of a fresh buffer.
----@param lines string[]
-function M.append(lines)
-  edit(function(buf)
-    local count = vim.api.nvim_buf_line_count(buf)
-    local first = vim.api.nvim_buf_get_lines(buf, 0, 1, false)[1]
-    if count == 1 and first == '' then
-      vim.api.nvim_buf_set_lines(buf, 0, 1, false, lines)
-    else
-      vim.api.nvim_buf_set_lines(buf, count, count, false, lines)
-    end
-  end)
-  mode = 'other'
-end
-
----@param delta string
-local function append_text(delta)
-  if delta == '' then
-    return
-  end
-  local pieces = vim.split(delta, '\n', { plain = true })
-  if mode ~= 'text' then
-    M.append({ '' })
-  end
-  edit(function(buf)
-    local count = vim.api.nvim_buf_line_count(buf)
-    local last = vim.api.nvim_buf_get_lines(buf, count - 1, count, false)[1] or ''
-    pieces[1] = last .. pieces[1]
-    vim.api.nvim_buf_set_lines(buf, count - 1, count, false, pieces)
-  end)
-  mode = 'text'
-  turn_had_text = true
-end
-
----@param text string
----@return string[]
-local function detail_lines(text)
-  text = text:gsub('\n+$', '')
-  local out = {}
-  for _, line in ipairs(vim.split(text, '\n', { plain = true })) do
-    if #out >= MAX_DETAIL_LINES then
-      out[#out + 1] = DETAIL .. '…'
-      break
-    end
-    out[#out + 1] = DETAIL .. line
-  end
-  return out
-end
-
---- A one-line summary of tool arguments (the path or command the user cares about).
----@param arguments any
----@return string
-local function brief(arguments)
-  if type(arguments) == 'string' then
-    local ok, decoded = pcall(vim.json.decode, arguments)
-    arguments = ok and decoded or arguments
-  end
-  if type(arguments) ~= 'table' then
-    return tostring(arguments or '')
-  end
-  local key = arguments.command or arguments.path or arguments.pattern
-  local text = key and tostring(key) or ''
-  text = text:gsub('\n', ' ')
-  if #text > 80 then
-    text = text:sub(1, 77) .. '...'
-  end
-  return text
 end
 
 ---@param uri string?
@@ -300,106 +320,11 @@ function M.display_path(uri)
   return vim.fn.fnamemodify(path, ':~:.')
 end
 
----@param id string
----@param lines string[]
-local function add_to_tool_block(id, lines)
-  local buf = M.buf()
-  local mark = tool_marks[id]
-  if not mark then
-    M.append(lines)
-    return
+-- The transcript operations, kept on this module for callers (actions, handlers, proposals).
+for _, name in ipairs({ 'append', 'begin_turn', 'on_event', 'finish', 'note', 'clear' }) do
+  M[name] = function(...)
+    return render()[name](...)
   end
-  local pos = vim.api.nvim_buf_get_extmark_by_id(buf, ns, mark, {})
-  local row = (pos[1] or vim.api.nvim_buf_line_count(buf) - 1) + 1
-  local all = vim.api.nvim_buf_get_lines(buf, row, -1, false)
-  local offset = 0
-  while all[offset + 1] and vim.startswith(all[offset + 1], DETAIL) do
-    offset = offset + 1
-  end
-  edit(function(b)
-    vim.api.nvim_buf_set_lines(b, row + offset, row + offset, false, lines)
-  end)
-  mode = 'other'
-end
-
---- Starts a new exchange in the conversation.
----@param prompt string
----@param context string?  e.g. "demo.py:3-5"
-function M.begin_turn(prompt, context)
-  local lines = { '', '## You' .. (context and (' (' .. context .. ')') or ''), '' }
-  vim.list_extend(lines, vim.split(prompt, '\n', { plain = true }))
-  vim.list_extend(lines, { '', '## Claw' })
-  M.append(lines)
-  turn_had_text = false
-end
-
----@param params table  a claw/event notification
-function M.on_event(params)
-  local kind = params.kind
-  if kind == 'text' then
-    append_text(params.delta or '')
-  elseif kind == 'toolCall' then
-    local buf = M.buf()
-    M.append({ TOOL_HEAD .. (params.name or 'tool') .. ' ' .. brief(params.arguments) })
-    local row = vim.api.nvim_buf_line_count(buf) - 1
-    local args = params.arguments
-    local shown = type(args) == 'string' and args or vim.json.encode(args or vim.empty_dict())
-    M.append(detail_lines(shown))
-    if params.id then
-      tool_marks[params.id] = vim.api.nvim_buf_set_extmark(buf, ns, row, 0, {})
-    end
-  elseif kind == 'toolResult' then
-    local mark = params.ok == false and '✗ ' or '✓ '
-    add_to_tool_block(params.id or '', detail_lines(mark .. tostring(params.summary or '')))
-  elseif kind == 'edit' then
-    local note = params.applied == false and ' (not applied)' or ''
-    M.append({ '✎ edited ' .. M.display_path(params.uri) .. note })
-  elseif kind == 'proposal' then
-    M.append({
-      ('◆ proposal %s: %s   (a accept · r reject · d diff)'):format(
-        params.proposal or '?',
-        M.display_path(params.uri)
-      ),
-    })
-    M.append(detail_lines(params.diff or ''))
-  elseif kind == 'approval' then
-    M.append({ ('⚠ %s: %s'):format(params.tool or 'tool', params.decision or '?') })
-  elseif kind == 'unsaved' then
-    local names = vim.tbl_map(M.display_path, params.uris or {})
-    M.append({ '… unsaved buffers: ' .. table.concat(names, ', ') .. ' (:wall to save)' })
-  elseif kind == 'done' then
-    M.append({ '', ('— %s'):format(params.stopReason or 'done') })
-  elseif kind == 'error' then
-    M.append({ '✖ error: ' .. tostring(params.message or '?') })
-  end
-end
-
---- Called with the claw.ask response; the stream already showed most of it.
----@param err table?
----@param result table?
-function M.finish(err, result)
-  if err then
-    M.append({ '✖ ' .. tostring(err.message or 'request failed') })
-  elseif type(result) == 'table' and not turn_had_text and type(result.text) == 'string' then
-    if result.text ~= '' then
-      append_text(result.text)
-    end
-  end
-end
-
----@param text string
-function M.note(text)
-  M.append({ text })
-end
-
---- Empties the conversation (new session).
-function M.clear()
-  edit(function(buf)
-    vim.api.nvim_buf_set_lines(buf, 0, -1, false, {})
-    vim.api.nvim_buf_clear_namespace(buf, ns, 0, -1)
-  end)
-  tool_marks = {}
-  mode = 'other'
 end
 
 return M

@@ -43,6 +43,16 @@ M.subcommands = {
     run = function(args) actions().tier(args[1]) end,
     complete = function() return require('claw.config').TIERS end,
   },
+  model = { run = function(args) require('claw.pickers').model(args[1]) end },
+  commands = { run = function() require('claw.pickers').commands() end },
+  mode = {
+    run = function(args) require('claw.pickers').mode(args[1]) end,
+    complete = function() return require('claw.pickers').MODES end,
+  },
+  plan = {
+    run = function() require('claw.pickers').accept_plan() end,
+    complete = function() return { 'accept' } end,
+  },
   accept = { run = on_proposal('accept') },
   reject = { run = on_proposal('reject') },
   diff = { run = on_proposal('show_diff') },

@@ -9,6 +9,7 @@ M.TIERS = { 'read-only', 'write', 'shell', 'unsafe' }
 ---@field size number  lines/columns, or a fraction of the editor when < 1
 ---@field auto_open boolean  open the conversation on :Claw ask
 ---@field focus boolean  move the cursor into the conversation when it opens
+---@field keymaps table  chat buffer keys: send = { n, i }, close, cancel, accept, reject, diff, undo (false disables one)
 
 ---@class claw.Config
 ---@field cmd string[]  how to start the server
@@ -26,7 +27,21 @@ M.defaults = {
   autostart = true,
   root_markers = { '.git', '.claw', 'CLAUDE.md', 'AGENTS.md', '.hg', '.jj' },
   server = {},
-  chat = { layout = 'split', size = 0.35, auto_open = true, focus = false },
+  chat = {
+    layout = 'split',
+    size = 0.35,
+    auto_open = true,
+    focus = false,
+    keymaps = {
+      send = { n = '<CR>', i = '<C-s>' },
+      close = 'q',
+      cancel = '<C-c>',
+      accept = 'ga', -- the proposal under the cursor, else the plan shown
+      reject = 'gr',
+      diff = 'gd', -- the edit's or proposal's diff
+      undo = 'gu', -- undo the last turn
+    },
+  },
   save_documents = true,
   save_unopened_edits = true,
 }
@@ -114,6 +129,7 @@ function M.lsp_config()
     },
     on_attach = function(client, bufnr)
       require('claw.lsp_bridge').attach(client, bufnr)
+      require('claw.handlers').refresh_status(client)
     end,
     -- Code actions carry these commands; running them here routes the turn through the
     -- conversation buffer and keeps the proposal list current.

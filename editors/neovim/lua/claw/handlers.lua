@@ -14,12 +14,16 @@ function M.event(_, params, ctx)
     return
   end
   local client_state = state.client(ctx.client_id)
-  client_state.session = params.session or client_state.session
-  client_state.turn = params.turn or client_state.turn
-  if params.kind == 'done' then
-    client_state.busy = false
-  elseif params.kind ~= 'error' then
-    client_state.busy = true
+  -- A subagent's events (`parent` set) name its own session; the user's stays current.
+  local nested = type(params.parent) == 'table'
+  if not nested then
+    client_state.session = params.session or client_state.session
+    client_state.turn = params.turn or client_state.turn
+    if params.kind == 'done' then
+      client_state.busy = false
+    elseif params.kind ~= 'error' then
+      client_state.busy = true
+    end
   end
   if params.kind == 'proposal' and params.proposal then
     state.add_proposal({
@@ -49,10 +53,32 @@ function M.status(_, params, ctx)
       client_state[key] = params[key]
     end
   end
+  if type(params.contextTokens) == 'number' then
+    client_state.context_tokens = params.contextTokens
+  end
+  if type(params.contextWindow) == 'number' then
+    client_state.context_window = params.contextWindow
+  end
   if params.busy ~= nil then
     client_state.busy = params.busy == true
   end
   redraw_status()
+end
+
+--- Asks for claw.status once per client (tier, context meter) so the statusline has them
+--- before the first claw/status notification.
+---@param client vim.lsp.Client
+function M.refresh_status(client)
+  local client_state = state.client(client.id)
+  if client_state.status_requested then
+    return
+  end
+  client_state.status_requested = true
+  require('claw.client').exec(client, 'claw.status', {}, function(err, result)
+    if not err and type(result) == 'table' then
+      M.status(nil, result, { client_id = client.id })
+    end
+  end)
 end
 
 --- Shows a vim.ui.select (the user's picker) from inside the LSP request coroutine and waits
@@ -218,6 +244,8 @@ function M.apply_edit(_, params, ctx)
     end
   end
   local autosave = autosave_candidates(edit)
+  -- The text before the turn's first edit of each file: the chat shows the edit as a diff.
+  pcall(require('claw.snapshots').capture, edit, ctx.client_id)
   local ok, err = pcall(vim.lsp.util.apply_workspace_edit, edit, client.offset_encoding)
   if not ok then
     return { applied = false, failureReason = tostring(err) }

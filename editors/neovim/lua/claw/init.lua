@@ -11,24 +11,11 @@ function M.setup(opts)
   vim.lsp.enable('claw', config.get().autostart ~= false)
 end
 
---- A short statusline component: "" when no claw client runs, else e.g. "claw:write ● ◆2".
+--- A statusline component: "" when no claw client runs, else e.g. "claw:write plan ● 12k/32k ◆2"
+--- (tier, plan mode, busy, context used of the window, pending proposals).
 ---@return string
 function M.status()
-  local client = require('claw.client').find(vim.api.nvim_get_current_buf())
-  if not client then
-    return ''
-  end
-  local state = require('claw.state')
-  local client_state = state.by_client[client.id] or {}
-  local parts = { 'claw' .. (client_state.tier and (':' .. client_state.tier) or '') }
-  if client_state.busy then
-    parts[#parts + 1] = '●'
-  end
-  local pending = #state.proposal_order
-  if pending > 0 then
-    parts[#parts + 1] = '◆' .. pending
-  end
-  return table.concat(parts, ' ')
+  return require('claw.pickers').status()
 end
 
 ---@param opts table?  { prompt?, range?, line1?, line2?, session?, on_done? }

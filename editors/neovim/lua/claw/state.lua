@@ -8,6 +8,9 @@ local M = {}
 ---@field busy boolean
 ---@field folder string?
 ---@field ask_request integer?  id of the claw.ask request in flight
+---@field context_tokens integer?  tokens of the last request (claw/status contextTokens)
+---@field context_window integer?  the model's window (claw/status contextWindow)
+---@field status_requested boolean?  claw.status was asked for once (handlers.refresh_status)
 
 ---@type table<integer, claw.ClientState>
 M.by_client = {}
@@ -28,6 +31,10 @@ M.proposal_order = {}
 --- The file buffer the last question was about (commands typed in the conversation use it).
 ---@type integer?
 M.last_source_buf = nil
+
+--- 'ask' or 'plan' (:Claw mode): sent as claw.ask's `mode`.
+---@type 'ask'|'plan'
+M.mode = 'ask'
 
 --- Set while the user's own accept is in flight: its edit needs no second confirmation.
 M.accepting = 0

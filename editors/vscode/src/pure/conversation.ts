@@ -20,13 +20,24 @@ export type ConversationItem =
       argumentsText: string;
       status: "running" | "ok" | "failed";
       summary?: string;
+      /** A subagent's events, nested under the call that started it (collapsed). */
+      children?: ConversationItem[];
     }
-  | { type: "edit"; uri: string; applied: boolean; diffKey: string }
+  | { type: "edit"; uri: string; applied: boolean; diffKey: string; diff?: string }
   | { type: "proposal"; proposal: string; uri: string; diff: string; state: ProposalState }
   | { type: "approval"; tool: string; decision: string; detail?: string }
   | { type: "unsaved"; uris: string[] }
   | { type: "error"; message: string }
-  | { type: "notice"; text: string };
+  | { type: "notice"; text: string }
+  | { type: "attachment"; kind: string; name: string; chars?: number }
+  | { type: "plan"; plan: string; state: "proposed" | "accepted" | "superseded" };
+
+export type TodoStatus = "pending" | "in_progress" | "completed";
+export interface TodoItem {
+  id: string;
+  content: string;
+  status: TodoStatus;
+}
 
 export interface TurnView {
   /** Stable id for the view (used to keep collapsed/expanded state across renders). */
@@ -36,6 +47,10 @@ export interface TurnView {
   items: ConversationItem[];
   running: boolean;
   stopReason?: string;
+  /** The turn's edits were undone (its Undo turn button is gone). */
+  undone?: boolean;
+  /** The live checklist (the latest `todo` event of the turn). */
+  todos?: TodoItem[];
 }
 
 /** The finished `claw.ask` result, as far as the view cares. */
@@ -44,6 +59,7 @@ export interface AskResult {
   turn?: number;
   text?: string;
   stopReason?: string;
+  plan?: string;
 }
 
 const MAX_TURNS_KEPT = 50;
@@ -58,6 +74,27 @@ function argumentsAsText(value: unknown): string {
     return JSON.stringify(value, null, 2) ?? "";
   } catch {
     return String(value);
+  }
+}
+
+const TODO_STATUSES: readonly string[] = ["pending", "in_progress", "completed"];
+
+export function parseTodos(value: unknown): TodoItem[] {
+  if (!Array.isArray(value)) return [];
+  return value
+    .filter((todo): todo is Record<string, unknown> => Boolean(todo) && typeof todo === "object")
+    .map((todo, index) => ({
+      id: asString(todo.id, String(index + 1)),
+      content: asString(todo.content),
+      status: (TODO_STATUSES.includes(asString(todo.status)) ? asString(todo.status) : "pending") as TodoStatus,
+    }));
+}
+
+/** Every item, nested subagent items included. */
+function* walk(items: readonly ConversationItem[]): Generator<ConversationItem> {
+  for (const item of items) {
+    yield item;
+    if (item.type === "tool" && item.children) yield* walk(item.children);
   }
 }
 
@@ -94,14 +131,19 @@ export class Conversation {
 
   apply(event: ClawEvent): void {
     if (typeof event?.kind !== "string") return;
-    const turn = this.turnFor(asString(event.session), Number(event.turn));
-    this.lastSession = turn.session ?? this.lastSession;
+    // A subagent's events name its own session; they belong to the parent's turn.
+    const parent = event.parent && typeof event.parent === "object" ? (event.parent as Record<string, unknown>) : undefined;
+    const turn = parent
+      ? this.turnFor(asString(parent.session, asString(event.session)), Number(parent.turn ?? event.turn))
+      : this.turnFor(asString(event.session), Number(event.turn));
+    if (!parent) this.lastSession = turn.session ?? this.lastSession;
+    const target = this.itemsFor(turn, parent);
     switch (event.kind) {
       case "text":
-        this.appendText(turn, asString(event.delta));
+        this.appendText(target, asString(event.delta));
         break;
       case "toolCall":
-        turn.items.push({
+        target.push({
           type: "tool",
           id: asString(event.id),
           name: asString(event.name, "tool"),
@@ -110,13 +152,13 @@ export class Conversation {
         });
         break;
       case "toolResult": {
-        const tool = this.findTool(turn, asString(event.id));
+        const tool = this.findTool(target, asString(event.id));
         const ok = event.ok !== false;
         if (tool) {
           tool.status = ok ? "ok" : "failed";
           tool.summary = asString(event.summary);
         } else {
-          turn.items.push({
+          target.push({
             type: "tool",
             id: asString(event.id),
             name: "tool",
@@ -129,7 +171,7 @@ export class Conversation {
       }
       case "edit": {
         const uri = asString(event.uri);
-        turn.items.push({
+        target.push({
           type: "edit",
           uri,
           applied: event.applied !== false,
@@ -138,7 +180,7 @@ export class Conversation {
         break;
       }
       case "proposal":
-        turn.items.push({
+        target.push({
           type: "proposal",
           proposal: asString(event.proposal),
           uri: asString(event.uri),
@@ -148,7 +190,7 @@ export class Conversation {
         break;
       case "approval": {
         const detail = asString(event.command) || asString(event.path) || asString(event.detail);
-        turn.items.push({
+        target.push({
           type: "approval",
           tool: asString(event.tool, "tool"),
           decision: asString(event.decision, "unknown"),
@@ -158,13 +200,31 @@ export class Conversation {
       }
       case "unsaved": {
         const uris = Array.isArray(event.uris) ? event.uris.filter((u): u is string => typeof u === "string") : [];
-        turn.items.push({ type: "unsaved", uris });
+        target.push({ type: "unsaved", uris });
         break;
       }
       case "error":
-        turn.items.push({ type: "error", message: asString(event.message, "unknown error") });
+        target.push({ type: "error", message: asString(event.message, "unknown error") });
+        break;
+      case "attachment":
+        target.push({
+          type: "attachment",
+          kind: asString(event.type, "file"),
+          name: asString(event.name),
+          ...(typeof event.chars === "number" ? { chars: event.chars } : {}),
+        });
+        break;
+      case "notice":
+        if (asString(event.message)) target.push({ type: "notice", text: asString(event.message) });
+        break;
+      case "todo":
+        if (event.parent === undefined) turn.todos = parseTodos(event.todos);
+        break;
+      case "plan":
+        if (asString(event.plan)) this.showPlan(turn, asString(event.plan));
         break;
       case "done":
+        if (event.parent !== undefined) break; // a subagent finished; its parent turn goes on
         turn.running = false;
         turn.stopReason = asString(event.stopReason, "done");
         break;
@@ -179,7 +239,8 @@ export class Conversation {
     const turn = this.resolveLocal(localTurn, result.session, result.turn);
     if (result.session) this.lastSession = result.session;
     const hasAssistantText = turn.items.some((item) => item.type === "assistant");
-    if (!hasAssistantText && result.text) this.appendText(turn, result.text);
+    if (!hasAssistantText && result.text && !result.plan) this.appendText(turn.items, result.text);
+    if (result.plan) this.showPlan(turn, result.plan);
     if (turn.running) {
       turn.running = false;
       turn.stopReason = result.stopReason ?? turn.stopReason ?? "done";
@@ -255,15 +316,48 @@ export class Conversation {
     return turn;
   }
 
-  private appendText(turn: TurnView, delta: string): void {
-    if (!delta) return;
-    const last = turn.items[turn.items.length - 1];
-    if (last?.type === "assistant") last.markdown += delta;
-    else turn.items.push({ type: "assistant", markdown: delta });
+  /** Attaches the text diff of an applied edit (computed by the extension from its snapshot). */
+  setEditDiff(diffKey: string, diff: string): boolean {
+    let latest: Extract<ConversationItem, { type: "edit" }> | undefined;
+    for (const turn of this.turns) for (const item of walk(turn.items)) if (item.type === "edit" && item.diffKey === diffKey) latest = item;
+    if (latest) latest.diff = diff;
+    return latest !== undefined;
   }
 
-  private findTool(turn: TurnView, id: string): Extract<ConversationItem, { type: "tool" }> | undefined {
-    for (const item of turn.items) if (item.type === "tool" && item.id === id) return item;
+  markUndone(session: string, turn: number): void {
+    for (const view of this.turns) if (view.session === session && view.turn === turn) view.undone = true;
+  }
+
+  /** The plan the user accepted or moved on from no longer offers its buttons. */
+  settlePlans(state: "accepted" | "superseded"): void {
+    for (const turn of this.turns) for (const item of turn.items) if (item.type === "plan" && item.state === "proposed") item.state = state;
+  }
+
+  private showPlan(turn: TurnView, plan: string): void {
+    const existing = turn.items.find((item): item is Extract<ConversationItem, { type: "plan" }> => item.type === "plan");
+    if (existing) existing.plan = plan;
+    else turn.items.push({ type: "plan", plan, state: "proposed" });
+  }
+
+  /** Where an event's items go: the turn, or the subagent call (`parent.callId`) it belongs to. */
+  private itemsFor(turn: TurnView, parent: unknown): ConversationItem[] {
+    const callId = parent && typeof parent === "object" ? asString((parent as Record<string, unknown>).callId) : "";
+    if (!callId) return turn.items;
+    for (const item of walk(turn.items)) {
+      if (item.type === "tool" && item.id === callId) return (item.children ??= []);
+    }
+    return turn.items;
+  }
+
+  private appendText(items: ConversationItem[], delta: string): void {
+    if (!delta) return;
+    const last = items[items.length - 1];
+    if (last?.type === "assistant") last.markdown += delta;
+    else items.push({ type: "assistant", markdown: delta });
+  }
+
+  private findTool(items: ConversationItem[], id: string): Extract<ConversationItem, { type: "tool" }> | undefined {
+    for (const item of items) if (item.type === "tool" && item.id === id) return item;
     return undefined;
   }
 

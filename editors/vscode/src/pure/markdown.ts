@@ -16,7 +16,8 @@ const SAFE_LINK = /^(https?:|mailto:)/i;
 const HAS_SCHEME = /^[a-z][a-z0-9+.-]*:/i;
 
 function createRenderer(): MarkdownIt {
-  const md = new MarkdownIt({ html: false, linkify: false, typographer: false });
+  // breaks: a single newline is a line break, as in chat UIs (and local answers are plain lines).
+  const md = new MarkdownIt({ html: false, linkify: false, typographer: false, breaks: true });
   // Relative links and fragments are harmless; any other scheme (javascript:, data:, file:, command:) is dropped.
   md.validateLink = (url: string): boolean => SAFE_LINK.test(url.trim()) || !HAS_SCHEME.test(url.trim());
   md.renderer.rules.image = (tokens, index) => {
@@ -26,6 +27,19 @@ function createRenderer(): MarkdownIt {
     return (
       `<span class="claw-image-blocked" title="${escapeHtml(`image not loaded: ${source}`)}">` +
       `[image not loaded: ${escapeHtml(alt || source)}]</span>`
+    );
+  };
+  // Each code block gets Copy and Insert at cursor; the code rides along escaped in a data attribute.
+  const fence = md.renderer.rules.fence;
+  md.renderer.rules.fence = (tokens, index, options, env, self) => {
+    const code = tokens[index].content;
+    const inner = fence ? fence(tokens, index, options, env, self) : `<pre><code>${escapeHtml(code)}</code></pre>`;
+    const data = `data-code="${escapeHtml(code)}"`;
+    return (
+      `<div class="code-block"><div class="code-actions">` +
+      `<button class="secondary" data-action="copyCode" data-keep="enabled" ${data} aria-label="Copy code">Copy</button>` +
+      `<button class="secondary" data-action="insertCode" data-keep="enabled" ${data} aria-label="Insert code at the cursor">Insert at cursor</button>` +
+      `</div>${inner}</div>`
     );
   };
   return md;
