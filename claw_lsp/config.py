@@ -65,6 +65,7 @@ _SNAKE_TO_CAMEL = {
     "mcp_servers": "mcpServers",
     "mcp_timeout": "mcpTimeout",
     "mcp_schema_budget": "mcpSchemaBudget",
+    "approval_prompt": "approvalPrompt",
 }
 NO_BACKEND_MESSAGE = (
     "No model backend is configured. Set OPENAI_BASE_URL (and OPENAI_MODEL, OPENAI_API_KEY if "
@@ -113,6 +114,9 @@ class Settings:
     # the diagnostics of the new text.
     language_servers: Mapping[str, LanguageServerConfig] = field(default_factory=dict)
     diagnostics_wait: float = 1.5
+    # How approvals reach the user (issue 14): a dialog (window/showMessageRequest), an
+    # Information diagnostic with quick fixes, or "auto" by the client's capabilities.
+    approval_prompt: Literal["auto", "dialog", "diagnostic"] = "auto"
 
     def public_view(self) -> dict[str, Any]:
         """What may be shown to the user: everything but the key."""
@@ -258,6 +262,8 @@ def _validate(raw: Mapping[str, Any], sources: Mapping[str, str]) -> Settings:
         values["request_timeout"] = num("requestTimeout", float, 1, 3600)
     if "approvalTimeout" in raw:
         values["approval_timeout"] = num("approvalTimeout", float, 1, 3600)
+    if "approvalPrompt" in raw:
+        values["approval_prompt"] = choice("approvalPrompt", ("auto", "dialog", "diagnostic"))
     if "clientRequestTimeout" in raw:
         values["client_request_timeout"] = num("clientRequestTimeout", float, 0.5, 3600)
     if "contextWindow" in raw:

@@ -81,6 +81,7 @@ def register(server: ClawServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: ClawServer, params: types.DidChangeTextDocumentParams) -> None:
         ls.editor.dirty.add(params.text_document.uri)
+        ls.editor.reconcile(params.text_document.uri)  # check it against our applied edits
         ls.on_document("change", params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
@@ -90,6 +91,7 @@ def register(server: ClawServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: ClawServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.editor.dirty.discard(params.text_document.uri)
+        ls.editor.overlays.drop(params.text_document.uri)
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: ClawServer, *args: Any) -> None:

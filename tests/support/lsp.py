@@ -82,7 +82,8 @@ class Recorder:
     messages: list[types.ShowMessageParams] = field(default_factory=list)
     progress: list[Any] = field(default_factory=list)
     approval_answers: list[str | None] = field(default_factory=list)
-    apply_answers: list[bool | None] = field(default_factory=list)  # None: never answer
+    # None: never answer; a callable runs first (the user types) and gives the answer.
+    apply_answers: list[Any] = field(default_factory=list)
     configuration: dict[str, Any] = field(default_factory=dict)
     logs: list[Any] = field(default_factory=list)
     diagnostics: dict[str, Any] = field(default_factory=dict)
@@ -194,6 +195,8 @@ async def start_claw(
     async def apply_edit(params: types.ApplyWorkspaceEditParams) -> Any:
         recorder.edits.append(params)
         answer = recorder.apply_answers.pop(0) if recorder.apply_answers else True
+        if callable(answer):
+            answer = answer(params)
         if answer is None:
             import asyncio
 
