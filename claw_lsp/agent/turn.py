@@ -56,6 +56,8 @@ class Prompt:
     model: str | None = None
     allowed_tools: frozenset[str] | None = None
     notices: tuple[str, ...] = ()
+    # (uri, line, text): a `claw:` comment line the turn's first edit of that file removes.
+    remove_lines: tuple[tuple[str, int, str], ...] = ()
 
 
 @dataclass
@@ -99,6 +101,7 @@ async def run_model_turn(
         prompt.edit_mode or settings.edit_mode,
         events,
         on_applied=lambda change: session.edited_paths.add(change.path),
+        remove_lines={uri: (line, text) for uri, line, text in prompt.remove_lines},
     )
     ctx = ToolContext(
         workspace=deps.workspace,

@@ -15,7 +15,6 @@ from claw_lsp.foundation.secrets import redact
 from claw_lsp.foundation.tiers import Tier
 from claw_lsp.permissions.paths import PathDenied
 from claw_lsp.server import names as p
-from claw_lsp.server.events import LspEvents
 from claw_lsp.server.state import ClawServer
 
 if TYPE_CHECKING:
@@ -70,30 +69,15 @@ def _guarded(handler: Handler) -> Handler:
 
 
 async def ask(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
+    msg_id = ls.protocol.msg_id  # before any await: later messages change it
     args = _parse("AskParams", params)
-    service = _svc(ls)
+    _svc(ls)
     from claw_lsp.agent.slash import parse_slash
     from claw_lsp.agent.turn import Prompt
 
     # Slash commands still answer (/status shows the problem); model turns would not.
     if ls.config_error and parse_slash(args.prompt) is None:
         raise ServiceError(f"configuration error: {ls.config_error}")
-    task = asyncio.current_task()
-    assert task is not None
-    ls.protocol.register_cancellable(ls.protocol.msg_id, task)
-    token = params.work_done_token
-    events: list[LspEvents] = []
-
-    def on_start(session: str, turn: int) -> None:
-        sink = LspEvents(ls, session, turn, token, on_proposal=ls.on_proposals_changed)
-        ls.turn_events[f"{session}:{turn}"] = sink
-        events.append(sink)
-        sink.begin("claw")
-        if token is not None:
-            future = ls.work_done_progress.tokens.get(token)
-            if future is not None:
-                future.add_done_callback(lambda f: task.cancel() if f.cancelled() else None)
-
     prompt = Prompt(
         text=args.prompt,
         folder=args.folder,
@@ -103,15 +87,27 @@ async def ask(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, A
         editor_context=_editor_context(ls, args),
         selection=_selection_text(ls, args),
         diagnostics=tuple(args.diagnostics or ()),
+        remove_lines=_remove_lines(args),
     )
-    try:
-        return await service.submit(prompt, on_start=on_start)
-    finally:
-        for sink in events:
-            sink.end("done")
-            ls.turn_events.pop(f"{sink.session}:{sink.turn}", None)
-            if token is not None:
-                ls.work_done_progress.tokens.pop(token, None)
+    if args.uri:  # where approvals-as-diagnostics appear (approval_diagnostics.py)
+        ls.last_ask_at = (args.uri, args.range.start.line if args.range else 0)
+    # issue 14: progress, cancellation and background turns live in turn_runner.py.
+    from claw_lsp.server import turn_runner
+
+    token = await turn_runner.progress_token(ls, params.work_done_token)
+    if args.background:
+        return await turn_runner.start_background(ls, prompt, token)
+    task = asyncio.current_task()
+    assert task is not None
+    ls.protocol.register_cancellable(msg_id, task)
+    return await turn_runner.run_turn(ls, prompt, token)
+
+
+def _remove_lines(args: AskParams) -> tuple[tuple[str, int, str], ...]:
+    """A `claw:` comment's line, removed with the turn's first edit of its file."""
+    if args.remove_line is None or not args.uri:
+        return ()
+    return ((args.uri, args.remove_line.line, args.remove_line.text),)
 
 
 def _selection_text(ls: ClawServer, args: AskParams) -> str | None:

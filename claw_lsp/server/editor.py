@@ -39,6 +39,7 @@ class LspEditor:
         self.dirty: set[str] = set()  # uris changed since open/save
         self.can_save_documents = False
         self.overlays = Overlays()
+        self._reported = asyncio.Event()  # set by each didChange (the re-read after a conflict)
         # The last edit a client rejected, so the same stale request is never sent again.
         self._rejected: set[str] = set()
 
@@ -103,6 +104,7 @@ class LspEditor:
     def reconcile(self, uri: str) -> bool | None:
         """Called after each didChange (pygls has applied it): see Overlays.reconcile."""
         doc = self._documents().get(uri)
+        self._reported.set()
         return self.overlays.reconcile(doc) if doc is not None else None
 
     def snapshot(self, path: Path) -> BufferSnapshot | None:
@@ -189,7 +191,11 @@ class LspEditor:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + REREAD_WAIT_S
         while any(self._pending(c) for c in changes) and loop.time() < deadline:
-            await asyncio.sleep(0.02)
+            self._reported.clear()
+            try:
+                await asyncio.wait_for(self._reported.wait(), deadline - loop.time())
+            except TimeoutError:
+                return
 
     async def _send(
         self, changes: Sequence[FileChange], label: str, *, unversioned_pending: bool

@@ -31,6 +31,8 @@ def register(server: ClawServer) -> None:
         caps = ls.layers["init_options"].get("clientCapabilities") or {}
         experimental = getattr(params.capabilities, "experimental", None) or {}
         claw_caps = experimental.get("claw", {}) if isinstance(experimental, dict) else {}
+        # The claw plugins (VS Code, claw.nvim) say what they implement; other clients are plain.
+        ls.plain_client = not (isinstance(caps, dict) and caps) and not claw_caps
         ls.editor.can_save_documents = bool(
             (isinstance(caps, dict) and caps.get("saveDocuments"))
             or (isinstance(claw_caps, dict) and claw_caps.get("saveDocuments"))

@@ -24,6 +24,7 @@ PROPOSALS = "claw.proposals"
 COMMANDS = "claw.commands"
 COMPLETE_MENTIONS = "claw.completeMentions"
 MCP_SERVERS = "claw.mcpServers"
+ANSWER_APPROVAL = "claw.answerApproval"  # issue 14: approvals as diagnostics (plain clients)
 
 ALL_COMMANDS = [
     ASK,
@@ -45,6 +46,7 @@ ALL_COMMANDS = [
     COMMANDS,
     COMPLETE_MENTIONS,
     MCP_SERVERS,
+    ANSWER_APPROVAL,
 ]
 
 EVENT_NOTIFICATION = "claw/event"
