@@ -19,14 +19,14 @@ SELECTION_ACTIONS = (
     ("Claw: Refactor selection", "Refactor the selected code to be clearer, keeping behaviour."),
     ("Claw: Write tests for selection", "Write tests for the selected code."),
 )
-# Offered anywhere in a file to plain clients, which have no prompt box of their own.
+# Offered anywhere in a file to plain clients, which have no prompt box of their own. Both run
+# in the folder's current session (claw.ask without `session`).
 ANYWHERE_ACTIONS = (
     (
         "Claw: Ask about this file",
         "Explain this file: what it is for, its main parts, and anything that looks wrong.",
-        None,
     ),
-    ("Claw: Continue the session", "Continue where you left off.", "current"),
+    ("Claw: Continue the session", "Continue where you left off."),
 )
 CONTEXT_LINES = 20  # the code around a `claw:` comment that goes with its prompt
 _published: set[str] = set()  # uris with claw diagnostics, cleared when they have none
@@ -88,11 +88,8 @@ def actions_for(ls: ClawServer, params: types.CodeActionParams) -> list[types.Co
     out.extend(_comment_actions(ls, uri, rng))
     out.extend(_proposal_actions(ls, uri, rng))
     if ls.plain_client:
-        for title, prompt, session in ANYWHERE_ACTIONS:
-            extra = {"session": session} if session else None
-            out.append(
-                _ask_action(title, types.CodeActionKind.Empty, prompt, uri, rng, extra=extra)
-            )
+        for title, prompt in ANYWHERE_ACTIONS:
+            out.append(_ask_action(title, types.CodeActionKind.Empty, prompt, uri, rng))
     if ls.plain_client:  # their executeCommand blocks the editor: answer at once, run on
         for action in out:
             command = action.command

@@ -15,6 +15,10 @@ from pytest_lsp.client import register_lsp_features
 
 SERVER_COMMAND = [sys.executable, "-m", "claw_lsp"]
 
+# The claw plugins declare claw capabilities (they send initializationOptions.clientCapabilities;
+# `experimental.claw` is the same declaration): they show claw/event themselves, so code actions
+# run in the foreground. Clients without it are plain (tests/e2e/test_plain_clients.py).
+PLUGIN = {"claw": {"events": True}}
 # Client capability profiles of the two first-class editors (both declare window.showMessage:
 # approvals come as dialogs; plain clients are in tests/e2e/test_plain_clients.py).
 VSCODE_LIKE = types.ClientCapabilities(
@@ -36,6 +40,7 @@ VSCODE_LIKE = types.ClientCapabilities(
         work_done_progress=True, show_message=types.ShowMessageRequestClientCapabilities()
     ),
     general=types.GeneralClientCapabilities(position_encodings=["utf-16"]),
+    experimental=PLUGIN,
 )
 NEOVIM_LIKE = types.ClientCapabilities(
     workspace=types.WorkspaceClientCapabilities(
@@ -55,6 +60,7 @@ NEOVIM_LIKE = types.ClientCapabilities(
         work_done_progress=True, show_message=types.ShowMessageRequestClientCapabilities()
     ),
     general=types.GeneralClientCapabilities(position_encodings=["utf-8", "utf-16"]),
+    experimental=PLUGIN,
 )
 
 
