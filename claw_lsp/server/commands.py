@@ -133,10 +133,10 @@ def _editor_context(ls: ClawServer, args: AskParams) -> str:
             ctx.active_path = target.relative
         except PathDenied:
             ctx.active_path = None
-        doc = ls.workspace.text_documents.get(args.uri)
-        if doc is not None:
-            ctx.active_text = doc.source
-            ctx.language_id = doc.language_id
+        view = ls.editor.view_of(args.uri)  # with applied edits the client has not reported
+        if view is not None:
+            ctx.active_text = view.source
+            ctx.language_id = view.language_id
             ctx.unsaved = args.uri in ls.editor.dirty
         if args.range is not None:
             r = args.range

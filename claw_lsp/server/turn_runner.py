@@ -36,9 +36,10 @@ def supports_progress(ls: ClawServer) -> bool:
 
 
 async def progress_token(ls: ClawServer, given: types.ProgressToken | None) -> Any:
-    """The client's token, else one created with window/workDoneProgress/create when the client
-    supports it (eglot passes none; Neovim's vim.lsp neither), else None."""
-    if given is not None or not supports_progress(ls):
+    """The client's token, else for a plain client one created with window/workDoneProgress/
+    create when it supports that (stock vim.lsp passes no token), else None. The claw plugins
+    show the turn themselves: no extra progress for them."""
+    if given is not None or not ls.plain_client or not supports_progress(ls):
         return given
     token = f"claw-turn-{uuid.uuid4().hex[:12]}"
     try:

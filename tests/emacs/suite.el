@@ -93,7 +93,12 @@
      (error (setq claw-failures (1+ claw-failures))
             (claw-log "FAIL %s: %S" ,name err))))
 
-;;; The set-up a user's init file would have (docs/clients.md).
+;;; The set-up a user's init file would have (docs/clients.md), with its optional helpers.
+(defun claw--run (command &optional args)
+  (eglot-execute-command (eglot--current-server-or-lose) command
+                         (vector (or args (make-hash-table)))))
+(defun claw-undo-turn () (interactive) (claw--run 'claw.undoTurn))
+
 (setq eglot-confirm-server-initiated-edits nil)
 (add-to-list 'eglot-server-programs
              `(python-mode . (,(getenv "CLAW_PYTHON") "-m" "claw_lsp"
@@ -171,6 +176,13 @@
       (with-current-buffer (get-file-buffer (expand-file-name "util.py"
                                                               (getenv "CLAW_WORKSPACE")))
         (cl-assert (equal (buffer-string) "LIMIT = 2\n") nil "util.py: %s" (buffer-string))))
+    (claw-idle)
+    (accept-process-output nil 0.3)
+    ;; The whole turn undone at once (docs/clients.md's claw-undo-turn), across both files.
+    (let ((undone (claw-undo-turn)))
+      (claw-log "undoTurn: %S" undone)
+      (cl-assert (= (length (plist-get undone :files)) 2) nil "undo: %S" undone))
+    (cl-assert (equal (buffer-string) claw-original) nil "after undoTurn: %s" (buffer-string))
     (claw-idle))
 
   (claw-spec "a turn longer than eglot's 10 s timeout neither blocks nor times out"
@@ -183,4 +195,8 @@
       (cl-assert (not (claw-shown "Timed out"))))))
 
 (claw-log "messages: %S" (reverse claw-messages))
+(dolist (buffer (buffer-list))  ; the server's log (eglot keeps its stderr in a buffer)
+  (when (string-match-p "stderr" (buffer-name buffer))
+    (with-current-buffer buffer
+      (claw-log "--- %s ---\n%s" (buffer-name buffer) (buffer-string)))))
 (kill-emacs (if (zerop claw-failures) 0 1))
