@@ -69,7 +69,9 @@ class Overlays:
             if not overlay.expected:
                 del self._by_uri[doc.uri]
             return True
-        log.warning("the buffer %s does not show the edit the editor applied", doc.uri)
+        # The user typed or undid before the client reported our edit, or the client applied it
+        # differently: its text is the truth from here on.
+        log.info("the buffer %s differs from the applied edit: taking the client's text", doc.uri)
         self.mismatches.append(doc.uri)
         del self._by_uri[doc.uri]
         return False

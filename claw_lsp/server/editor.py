@@ -40,6 +40,10 @@ class LspEditor:
         self.can_save_documents = False
         self.overlays = Overlays()
         self._reported = asyncio.Event()  # set by each didChange (the re-read after a conflict)
+        # Neovim drops an edit whose version is older than its buffer's, silently, and still
+        # answers `applied: true`; its versions (changedtick) move by more than one per edit.
+        # So an edit of a buffer with an unreported edit goes to it unversioned (lifecycle.py).
+        self.unversioned_when_pending = False
         # The last edit a client rejected, so the same stale request is never sent again.
         self._rejected: set[str] = set()
 
@@ -208,7 +212,7 @@ class LspEditor:
             view = self._find(change.path)
             if view is not None:
                 opened.append((change, view))
-                if view.pending and unversioned_pending:
+                if view.pending and (unversioned_pending or self.unversioned_when_pending):
                     # Still unreported after the re-read: its real version is unknown; the
                     # text is the one the client accepted, so send the edit unversioned.
                     view = DocView(view.uri, view.source, None, view.language_id, True)

@@ -42,6 +42,7 @@ def register(server: ClawServer) -> None:
                 "name": params.client_info.name,
                 "version": params.client_info.version,
             }
+            ls.editor.unversioned_when_pending = params.client_info.name.lower() == "neovim"
         folders = list(params.workspace_folders or [])
         if not folders and params.root_uri:
             folders = [types.WorkspaceFolder(uri=params.root_uri, name="root")]

@@ -178,6 +178,31 @@ async def test_version_conflict_gets_one_reread_and_one_rebuilt_edit(
     assert versions == [1, 2, 3 if delay else None], versions  # refused once, rebuilt once
 
 
+async def test_neovim_gets_edits_of_an_unreported_buffer_unversioned(
+    model: ScriptedModel, workspace: Path, state_dir: Path
+) -> None:
+    """Neovim would drop a second edit with a guessed (too old) version and still say
+    applied: so while its didChange is pending, the next edit goes unversioned."""
+    model.add(edit("app.py", "hello", "hey"), edit("app.py", "greet", "welcome"), {"text": "ok"})
+    claw = await start_claw(
+        [workspace],
+        server_env(model.base_url, state_dir),
+        capabilities=STOCK_NVIM,
+        client_info=types.ClientInfo(name="Neovim", version="0.11.0"),
+        init_options={"tier": "write"},
+    )
+    claw.recorder.nvim_versions = True
+    claw.recorder.change_delay = 0.5  # debounced didChange
+    try:
+        uri = claw.open(workspace / "app.py", version=1)
+        await claw.ask("two edits", uri=uri)
+    finally:
+        await claw.client.shutdown_session()
+    versions = [e.edit.document_changes[0].text_document.version for e in claw.recorder.edits]
+    assert versions == [1, None]
+    assert client_docs(claw.client)[uri]["text"] == "def welcome(name):\n    return 'hey ' + name\n"
+
+
 async def test_background_turn_answers_at_once_and_reports_long_answers_in_a_transcript(
     model: ScriptedModel, workspace: Path, state_dir: Path
 ) -> None:

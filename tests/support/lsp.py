@@ -103,6 +103,9 @@ class Recorder:
     # change_delay: None holds didChange until flush_changes() (Emacs blocked in a request),
     # a number sends it that many seconds after the edit (eglot's idle timer).
     eglot_versions: bool = False
+    # Neovim: versions (changedtick) move by 2 per edit; an edit older than the buffer is
+    # dropped silently and still answered `applied: true`.
+    nvim_versions: bool = False
     change_delay: float | None = 0.0
     held_changes: list[types.DidChangeTextDocumentParams] = field(default_factory=list)
     shown_documents: list[types.ShowDocumentParams] = field(default_factory=list)
@@ -226,6 +229,8 @@ async def start_claw(
             await asyncio.sleep(3600)
         if answer and recorder.eglot_versions and not _versions_match(client, params):
             return types.ApplyWorkspaceEditResult(applied=False, failure_reason="version")
+        if answer and recorder.nvim_versions and not _versions_match(client, params):
+            return types.ApplyWorkspaceEditResult(applied=True)  # "Buffer newer than edits"
         if answer:
             _mirror_edit(client, params, docs, recorder)
         import time
@@ -374,7 +379,8 @@ def _mirror_edit(
         new = apply_edits(base, edits, encoding)
         if doc:
             eglot = recorder is not None and recorder.eglot_versions
-            doc["version"] += len(change.edits) if eglot else 1
+            nvim = recorder is not None and recorder.nvim_versions
+            doc["version"] += len(change.edits) if eglot else 2 if nvim else 1
             doc["text"] = new
             _send_change(
                 client,
