@@ -8,6 +8,7 @@ from typing import Any
 
 from lsprotocol import types
 
+from claw_lsp.foundation.escape import escape_for_display
 from claw_lsp.permissions.paths import PathDenied
 from claw_lsp.server import names as p
 from claw_lsp.server.comment_prompts import prompts_in
@@ -117,7 +118,9 @@ def _comment_actions(ls: ClawServer, uri: str, rng: types.Range) -> list[types.C
             "your first edit of that file.)"
         )
         remove = {"removeLine": {"line": found.line, "text": found.raw}}
-        title = f"Claw: {found.text[:80]}"
+        # The text comes from the file (perhaps a hostile one): shown escaped, run only when
+        # the user picks it, like a selection they ask about.
+        title = f"Claw: {escape_for_display(found.text, limit=80)}"
         action = _ask_action(
             title, types.CodeActionKind.QuickFix, prompt, uri, around, extra=remove
         )

@@ -387,3 +387,18 @@ async def test_fix_quick_fix_for_a_client_diagnostic_runs_in_the_background(
         assert fix.command.arguments[0]["background"] is True
     finally:
         await claw.client.shutdown_session()
+
+
+async def test_a_hostile_claw_comment_is_shown_escaped(
+    model: ScriptedModel, workspace: Path, state_dir: Path
+) -> None:
+    (workspace / "evil.py").write_text("# claw: tidy up\u202e\x1b[2Jgnihton\nx = 1\n")
+    claw = await start_claw([workspace], server_env(model.base_url, state_dir), capabilities=EGLOT)
+    try:
+        uri = claw.open(workspace / "evil.py", version=1)
+        (action, *_) = await code_actions(claw, uri, 0)
+    finally:
+        await claw.client.shutdown_session()
+    assert action.title.startswith("Claw: tidy up")
+    assert "\u202e" not in action.title and "\x1b" not in action.title, action.title
+    assert not model.chat_requests(), "nothing runs until the user picks it"
