@@ -402,3 +402,22 @@ async def test_a_hostile_claw_comment_is_shown_escaped(
     assert action.title.startswith("Claw: tidy up")
     assert "\u202e" not in action.title and "\x1b" not in action.title, action.title
     assert not model.chat_requests(), "nothing runs until the user picks it"
+
+
+async def test_a_failed_background_turn_reports_the_error(
+    model: ScriptedModel, workspace: Path, state_dir: Path
+) -> None:
+    model.add({"status": 400, "body": '{"error": {"message": "model not loaded"}}'})
+    claw = await start_claw([workspace], server_env(model.base_url, state_dir), capabilities=EGLOT)
+    try:
+        started = await claw.ask("hello", background=True)
+        assert started["started"] is True
+        await wait_for(
+            lambda: any(m.type == types.MessageType.Error for m in claw.recorder.messages),
+            "the error message",
+        )
+    finally:
+        await claw.client.shutdown_session()
+    (error,) = [m for m in claw.recorder.messages if m.type == types.MessageType.Error]
+    assert error.message.startswith("claw: ") and "model not loaded" in error.message
+    assert "sk-test-SECRET" not in error.message
