@@ -62,6 +62,8 @@ class Prompt:
     # is an accepted plan, which this turn carries out and seeds the todo list with.
     mode: Literal["ask", "plan"] = "ask"
     plan: str | None = None
+    # (uri, line, text): a `claw:` comment line the turn's first edit of that file removes.
+    remove_lines: tuple[tuple[str, int, str], ...] = ()
 
 
 @dataclass
@@ -107,6 +109,7 @@ async def run_model_turn(
         prompt.edit_mode or settings.edit_mode,
         events,
         on_applied=lambda change: session.edited_paths.add(change.path),
+        remove_lines={uri: (line, text) for uri, line, text in prompt.remove_lines},
     )
     ctx = ToolContext(
         workspace=deps.workspace,

@@ -28,6 +28,7 @@ from claw_lsp.config.language_servers import parse_language_servers
 from claw_lsp.config.mcp_servers import McpServerSpec, parse_mcp_servers
 from claw_lsp.config.settings import (
     ApprovalMode,
+    ApprovalPrompt,
     EditMode,
     LanguageServerConfig,
     Settings,
@@ -209,6 +210,17 @@ class ClawOptions(BaseModel):
         choices={
             "ask": "Ask in the editor.",
             "deny": "Refuse without asking; tools the tier cannot run are not offered.",
+        },
+    )
+    approval_prompt: Annotated[ApprovalPrompt, BeforeValidator(_word)] = option(
+        "auto",
+        "How an approval reaches you (see clients.md).",
+        choices={
+            "auto": "By the client's capabilities: a dialog where it has one "
+            "(window/showMessageRequest), else an Information diagnostic with quick fixes.",
+            "dialog": "Always a dialog (window/showMessageRequest).",
+            "diagnostic": "Always an Information diagnostic whose quick fixes answer it "
+            "(Helix, Kakoune).",
         },
     )
     approval_timeout: Seconds = option(

@@ -16,6 +16,7 @@
 ---@field emptyStreamRetry? boolean Retry once without streaming when a streamed reply with tools comes back empty (some Ollama builds).
 ---@field tier? 'read-only'|'write'|'shell'|'unsafe' Permission tier the server starts with (see security.md). (user-level only)
 ---@field approvals? 'ask'|'deny' What happens when a tool call needs more than the tier allows. (user-level only)
+---@field approvalPrompt? 'auto'|'dialog'|'diagnostic' How an approval reaches you (see clients.md).
 ---@field approvalTimeout? number Seconds to answer an approval before it counts as denied.
 ---@field permissions? table<string, table> `{allow = [...], ask = [...], deny = [...]}` rules (see security.md). (user-level only)
 ---@field protectedPaths? string[] Extra globs that always need approval to change. (user-level only)

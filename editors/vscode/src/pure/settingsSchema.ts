@@ -12,6 +12,7 @@ export const SERVER_KEYS = [
   "emptyStreamRetry",
   "tier",
   "approvals",
+  "approvalPrompt",
   "approvalTimeout",
   "permissions",
   "protectedPaths",
@@ -65,6 +66,11 @@ export const ENUMS: Record<string, readonly string[]> = {
   "approvals": [
     "ask",
     "deny"
+  ],
+  "approvalPrompt": [
+    "auto",
+    "dialog",
+    "diagnostic"
   ],
   "editMode": [
     "apply",
