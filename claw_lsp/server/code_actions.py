@@ -88,6 +88,7 @@ def actions_for(ls: ClawServer, params: types.CodeActionParams) -> list[types.Co
             out.append(_ask_action(title, types.CodeActionKind.RefactorRewrite, prompt, uri, rng))
     out.extend(_comment_actions(ls, uri, rng))
     out.extend(_proposal_actions(ls, uri, rng))
+    out.extend(_plan_actions(ls, uri))
     if ls.plain_client:
         for title, prompt in ANYWHERE_ACTIONS:
             out.append(_ask_action(title, types.CodeActionKind.Empty, prompt, uri, rng))
@@ -95,7 +96,7 @@ def actions_for(ls: ClawServer, params: types.CodeActionParams) -> list[types.Co
         for action in out:
             command = action.command
             argument = command.arguments[0] if command and command.arguments else None
-            if command and command.command == p.ASK and isinstance(argument, dict):
+            if command and command.command in (p.ASK, p.ACCEPT_PLAN) and isinstance(argument, dict):
                 argument["background"] = True
     return out
 
@@ -141,6 +142,22 @@ def _with_known(
             seen.add((diag.range.start.line, diag.message))
             given.append(diag)
     return given
+
+
+def _plan_actions(ls: ClawServer, uri: str) -> list[types.CodeAction]:
+    """Accept a plan a plan-mode turn handed over (issue 18), wherever the user is."""
+    if ls.service is None:
+        return []
+    from claw_lsp.agent.plan_mode import pending_plan
+
+    pending = pending_plan(ls.service, uri)
+    if pending is None:
+        return []
+    folder, session, first = pending
+    title = "Claw: Accept the plan" + (f": {escape_for_display(first)}" if first else "")
+    argument = {"folder": folder, "session": session}
+    command = types.Command(title=title, command=p.ACCEPT_PLAN, arguments=[argument])
+    return [types.CodeAction(title=title, kind=types.CodeActionKind.Empty, command=command)]
 
 
 def _ask_action(

@@ -360,7 +360,7 @@ async def accept_plan(ls: ClawServer, params: types.ExecuteCommandParams) -> dic
     if ls.config_error:
         raise ServiceError(f"configuration error: {ls.config_error}")
     prompt = accept_plan_prompt(_svc(ls), args.folder, args.session, args.plan)
-    return await _submit(ls, params, prompt, msg_id)
+    return await _submit(ls, params, prompt, msg_id, background=args.background)
 
 
 _HANDLERS: dict[str, Handler] = {

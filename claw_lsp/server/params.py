@@ -106,6 +106,7 @@ class AcceptPlanParams(_Params):
     folder: str | None = None
     session: str | None = None
     plan: str | None = Field(default=None, max_length=MAX_PROMPT_CHARS)  # the edited text
+    background: bool = False  # issue 14: answer at once and run on (plain clients)
 
 
 class McpServersParams(_Params):
