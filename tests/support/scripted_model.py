@@ -15,6 +15,7 @@ A reply is a dict; all keys optional:
   status, body, headers   a plain HTTP reply instead of a completion (errors, HTML, 429 ...)
   raw_sse         list of raw SSE `data:` payload strings sent verbatim (stream oddities)
   stall           send headers and then nothing for this many seconds
+  trailing_bytes  after [DONE], this many bytes of SSE comments before the body ends
 
 Every request (any method and path) is also recorded in `seen` as {method, path, headers}, and
 `garbled` counts connections whose first bytes were not HTTP (a TLS hello sent to it).
@@ -337,6 +338,9 @@ def _make_handler(state: ScriptedModel) -> type[BaseHTTPRequestHandler]:
                         time.sleep(delay)
                 if payloads is None:
                     self._event(b"data: [DONE]\n\n", chunked)
+                trailing = int(reply.get("trailing_bytes", 0))
+                for _ in range(0, trailing, 8192):
+                    self._event(b":" + b"x" * 8190 + b"\n", chunked)
                 if chunked:
                     self.wfile.write(b"0\r\n\r\n")  # the end of the body: the connection stays
                 self.wfile.flush()
