@@ -48,6 +48,8 @@ class TurnInputs:
     orchestrator: Orchestrator
     events: EventSink
     record: Callable[[dict[str, Any]], None]  # persist one message of this turn
+    # Make the recorded messages durable: once per step, before the model sees its results.
+    sync: Callable[[], None] = lambda: None
     max_steps: int = 25
     deadline_s: float = 1800.0
 
@@ -59,6 +61,7 @@ async def run_turn(inputs: TurnInputs) -> TurnOutcome:
     for _ in range(inputs.max_steps):
         if time.monotonic() - started > inputs.deadline_s:
             return _stop(outcome, "maxTurns", "the turn reached its time limit")
+        inputs.sync()  # one fsync per step (issue 22): the last step's records are on disk
         try:
             reply = await _ask_model(inputs)
         except BackendError as exc:

@@ -92,6 +92,8 @@ class SessionStore:
         self._pending_headers: dict[Path, dict[str, Any]] = {}
         # Per session file, the turn whose first record last updated the index.
         self._listed_turns: dict[Path, object] = {}
+        # Files with records written but not yet fsynced (append(durable=False), issue 22).
+        self._unsynced: set[Path] = set()
 
     def _folder(self, folder_uri: str, canonical_path: Path | None = None) -> Path:
         if folder_uri not in self._folders or canonical_path is not None:
@@ -135,8 +137,11 @@ class SessionStore:
             reason = error.strerror or type(error).__name__
             self._on_warning(f"history not being saved: {reason}")
 
-    def _write_lines(self, path: Path, payload: bytes, header_if_new: Mapping[str, Any]) -> None:
-        """One write + fsync under an exclusive flock, so two servers never interleave lines."""
+    def _write_lines(
+        self, path: Path, payload: bytes, header_if_new: Mapping[str, Any], durable: bool = True
+    ) -> None:
+        """One write (+ fsync when durable) under an exclusive flock, so two servers never
+        interleave lines."""
         flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
         try:
             fd = os.open(path, flags, 0o600)
@@ -153,7 +158,8 @@ class SessionStore:
                 prefix = b"\n"  # keep a torn line left by a crash apart from the new records
             try:
                 write_all(fd, prefix + payload)
-                os.fsync(fd)
+                if durable:
+                    os.fsync(fd)  # also makes any earlier unsynced write of the file durable
             except OSError:
                 with suppress(OSError):  # leave no half-written record behind (SF-03)
                     os.ftruncate(fd, size)
@@ -163,6 +169,10 @@ class SessionStore:
         finally:
             os.close(fd)  # also releases the flock
         self._pending_headers.pop(path, None)
+        if durable:
+            self._unsynced.discard(path)
+        else:
+            self._unsynced.add(path)
 
     def create(
         self, folder_uri: str, *, title: str = "", canonical_path: Path | None = None
@@ -183,9 +193,16 @@ class SessionStore:
         return session_id
 
     def append(
-        self, folder_uri: str, session_id: str, records: Sequence[Mapping[str, Any]]
+        self,
+        folder_uri: str,
+        session_id: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        durable: bool = True,
     ) -> bool:
-        """Never raises on storage errors: False plus one warning while the disk refuses."""
+        """Never raises on storage errors: False plus one warning while the disk refuses.
+        durable=False writes without fsync (the agent loop: one `sync` per step, issue 22);
+        the records are in the file at once, so a killed process loses none of them."""
         path = self.session_path(folder_uri, session_id)
         if not all(isinstance(r, Mapping) and isinstance(r.get("type"), str) for r in records):
             raise ValueError("a session record needs a string 'type'")
@@ -201,7 +218,7 @@ class SessionStore:
             entry["turns"] = int(entry.get("turns") or 0) + new_turns
 
         if not self._guarded(
-            partial(self._write_lines, path, payload, header), proves_recovery=True
+            partial(self._write_lines, path, payload, header, durable), proves_recovery=True
         ):
             return False
         # The index serves listings only (and can be rebuilt from the files), so the per-step
@@ -215,6 +232,23 @@ class SessionStore:
         if not listed and self._guarded(lambda: self._update_index(folder_uri, update)):
             self._listed_turns[path] = turn
         return True
+
+    def sync(self, folder_uri: str, session_id: str) -> bool:
+        """fsync what append(durable=False) wrote to this session; True when nothing is left
+        unsynced. One fsync per agent step, before its tool results go to the model."""
+        path = self.session_path(folder_uri, session_id)
+        if path not in self._unsynced:
+            return True
+
+        def flush() -> None:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            self._unsynced.discard(path)
+
+        return self._guarded(flush)
 
     def load(self, folder_uri: str, session_id: str) -> LoadedSession | None:
         """None if there is no such session; bad lines are skipped and counted, never raised."""
