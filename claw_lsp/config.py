@@ -47,6 +47,7 @@ _SNAKE_TO_CAMEL = {
     "api_key": "apiKey",
     "edit_mode": "editMode",
     "max_turns": "maxTurns",
+    "max_tool_calls": "maxToolCalls",  # issue 22
     "request_timeout": "requestTimeout",
     "state_dir": "stateDir",
     "context_window": "contextWindow",
@@ -87,6 +88,9 @@ class Settings:
     approvals: ApprovalMode = "ask"
     edit_mode: EditMode = "apply"
     max_turns: int = 25
+    # --- issue 22: maxToolCalls (tool calls per turn; maxTurns counts model calls) ---
+    max_tool_calls: int = 300
+    # --- end issue 22 ---
     request_timeout: float = 120.0
     connect_timeout: float = 5.0
     approval_timeout: float = 120.0
@@ -172,6 +176,7 @@ def options_from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "approvals": ("CLAW_APPROVALS",),
         "editMode": ("CLAW_EDIT_MODE",),
         "maxTurns": ("CLAW_MAX_TURNS",),
+        "maxToolCalls": ("CLAW_MAX_TOOL_CALLS",),  # issue 22
         "requestTimeout": ("CLAW_REQUEST_TIMEOUT",),
         "stateDir": ("CLAW_STATE_DIR",),
         "contextWindow": ("CLAW_CONTEXT_WINDOW",),
@@ -254,6 +259,10 @@ def _validate(raw: Mapping[str, Any], sources: Mapping[str, str]) -> Settings:
         values["edit_mode"] = choice("editMode", ("apply", "propose"))
     if "maxTurns" in raw:
         values["max_turns"] = num("maxTurns", int, 1, 500)
+    # --- issue 22: maxToolCalls ---
+    if "maxToolCalls" in raw:
+        values["max_tool_calls"] = num("maxToolCalls", int, 1, 10_000)
+    # --- end issue 22 ---
     if "requestTimeout" in raw:
         values["request_timeout"] = num("requestTimeout", float, 1, 3600)
     if "approvalTimeout" in raw:
