@@ -1,11 +1,12 @@
 """A fast first request (issue 22): the model client's imports and construction are done in
 the background right after `initialize` answers (and at CLI start), not on the first request.
 
-The `openai` SDK is the slowest import of the process and pulls in httpx and pydantic; its
-first client also builds its resource classes. None of that needs the network or the settings,
-so a throwaway client pointed nowhere warms it all; nothing is sent, no backend is contacted,
-nothing the user configured is read. Imports are thread-safe (per-module locks): a first
-request that comes early waits for the import the thread has started, never does it twice.
+Chat requests go out through httpx (llm/openai_compat.py); its import, the modules that read a
+reply, and a first origin-guarded client (which loads the TLS trust store) need neither the
+network nor the settings, so a throwaway client pointed nowhere warms them; nothing is sent, no
+backend is contacted, nothing the user configured is read. Imports are thread-safe (per-module
+locks): a first request that comes early waits for the import the thread started, never does
+it twice. The openai SDK (the probe, doctor) is not loaded: it would cost idle memory.
 """
 
 from __future__ import annotations
@@ -36,18 +37,11 @@ WARM_LOG_LINE = "model client warmed in the background"
 def _warm() -> None:
     started = time.perf_counter()
     try:
-        import openai
-
-        from claw_lsp.llm import openai_compat, stream_reply  # noqa: F401  (their imports too)
+        from claw_lsp.llm import openai_compat, stream_reply, wire  # noqa: F401  (and imports)
         from claw_lsp.llm.origin import guarded_http_client
 
-        client = openai.AsyncOpenAI(
-            base_url=_NOWHERE,
-            api_key="none",
-            max_retries=0,
-            http_client=guarded_http_client(_NOWHERE),
-        )
-        _ = client.chat.completions.with_streaming_response  # builds the resource classes
+        client = guarded_http_client(_NOWHERE)
+        client.build_request("POST", _NOWHERE + "/chat/completions", content=b"{}")
         log.info("%s in %.0f ms", WARM_LOG_LINE, (time.perf_counter() - started) * 1000)
     except Exception:  # a warm-up only: the first request does (and reports) it for real
         log.debug("warming the model client failed", exc_info=True)
