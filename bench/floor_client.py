@@ -78,7 +78,9 @@ def main(argv: list[str]) -> int:
         messages.append({"role": "user", "content": prompt})
         while True:
             body["messages"] = messages
-            connection.request("POST", path, json.dumps(body), headers)
+            # Serialised as claw serialises it (compact, UTF-8), so the bytes compare.
+            data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+            connection.request("POST", path, data, headers)
             message = _read_stream(connection.getresponse())
             messages.append(message)
             calls = message.get("tool_calls") or []

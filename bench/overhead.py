@@ -84,9 +84,18 @@ class Session:
         ]
 
     def slope_us_per_message(self) -> float:
-        points = self.gaps()
-        fit = statistics.linear_regression([p[0] for p in points], [p[1] for p in points])
-        return fit.slope * 1e6
+        """Theil-Sen: the median of the pairwise slopes, robust to the outliers a shared
+        machine produces (a least-squares fit is not). Pairs of one turn, 10+ messages apart."""
+        slopes: list[float] = []
+        for turn in self._turns():
+            points = [
+                (self.history[i + 1], self.arrivals[i + 1] - self.flushed[i]) for i in turn[:-1]
+            ]
+            for a, (xa, ya) in enumerate(points):
+                for xb, yb in points[a + 1 :]:
+                    if xb - xa >= 10:
+                        slopes.append((yb - ya) / (xb - xa))
+        return statistics.median(slopes) * 1e6 if slopes else float("nan")
 
     def connections_per_turn(self) -> list[int]:
         return [len({self.connections[i] for i in t}) for t in self._turns()]

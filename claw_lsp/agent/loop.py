@@ -8,7 +8,7 @@ through the Orchestrator. What is left here is the loop itself and its stop rule
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +49,7 @@ class TurnInputs:
     events: EventSink
     record: Callable[[dict[str, Any]], None]  # persist one message of this turn
     # Make the recorded messages durable: once per step, before the model sees its results.
-    sync: Callable[[], None] = lambda: None
+    sync: Callable[[], Awaitable[object]] | None = None
     max_steps: int = 25
     deadline_s: float = 1800.0
 
@@ -61,7 +61,8 @@ async def run_turn(inputs: TurnInputs) -> TurnOutcome:
     for _ in range(inputs.max_steps):
         if time.monotonic() - started > inputs.deadline_s:
             return _stop(outcome, "maxTurns", "the turn reached its time limit")
-        inputs.sync()  # one fsync per step (issue 22): the last step's records are on disk
+        if inputs.sync is not None:  # one fsync per step (issue 22): the last step's records
+            await inputs.sync()
         try:
             reply = await _ask_model(inputs)
         except BackendError as exc:

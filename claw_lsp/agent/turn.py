@@ -125,8 +125,8 @@ async def run_model_turn(
             durable=False,
         )
 
-    def sync_step() -> None:
-        store.sync(state.root.uri, session.id)
+    async def sync_step() -> None:
+        await store.sync(state.root.uri, session.id)
 
     error: str | None = None
     try:

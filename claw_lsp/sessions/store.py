@@ -12,12 +12,12 @@ import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from claw_lsp.sessions.durability import UnsyncedFiles
 from claw_lsp.sessions.index import (
     TEMP_PREFIX,
     add_entry,
@@ -29,6 +29,9 @@ from claw_lsp.sessions.index import (
 )
 from claw_lsp.sessions.records import (
     SESSION_ID_PATTERN,
+    LoadedSession,
+    SessionInfo,
+    SessionNotFoundError,
     canonical_folder,
     encode_record,
     first_user_text,
@@ -59,27 +62,6 @@ PER_STEP_RECORD_TYPES = frozenset({"message"})
 _NOT_LISTED = object()
 
 
-class SessionNotFoundError(ValueError):
-    pass
-
-
-@dataclass(frozen=True)
-class SessionInfo:
-    id: str
-    title: str
-    created: str
-    updated: str
-    turns: int
-    forked_from: str | None = None
-
-
-@dataclass
-class LoadedSession:
-    header: dict[str, Any]
-    records: list[dict[str, Any]]
-    skipped: int  # torn, invalid or unknown-version lines
-
-
 class SessionStore:
     def __init__(self, state_dir: Path, *, on_warning: Callable[[str], None] = lambda m: None):
         self._state_dir = Path(state_dir)
@@ -92,8 +74,7 @@ class SessionStore:
         self._pending_headers: dict[Path, dict[str, Any]] = {}
         # Per session file, the turn whose first record last updated the index.
         self._listed_turns: dict[Path, object] = {}
-        # Files with records written but not yet fsynced (append(durable=False), issue 22).
-        self._unsynced: set[Path] = set()
+        self._unsynced = UnsyncedFiles()  # append(durable=False): one sync per step, issue 22
 
     def _folder(self, folder_uri: str, canonical_path: Path | None = None) -> Path:
         if folder_uri not in self._folders or canonical_path is not None:
@@ -140,8 +121,7 @@ class SessionStore:
     def _write_lines(
         self, path: Path, payload: bytes, header_if_new: Mapping[str, Any], durable: bool = True
     ) -> None:
-        """One write (+ fsync when durable) under an exclusive flock, so two servers never
-        interleave lines."""
+        """One write (+ fsync) under an exclusive flock, so two servers never interleave lines."""
         flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
         try:
             fd = os.open(path, flags, 0o600)
@@ -159,7 +139,7 @@ class SessionStore:
             try:
                 write_all(fd, prefix + payload)
                 if durable:
-                    os.fsync(fd)  # also makes any earlier unsynced write of the file durable
+                    os.fsync(fd)
             except OSError:
                 with suppress(OSError):  # leave no half-written record behind (SF-03)
                     os.ftruncate(fd, size)
@@ -169,10 +149,7 @@ class SessionStore:
         finally:
             os.close(fd)  # also releases the flock
         self._pending_headers.pop(path, None)
-        if durable:
-            self._unsynced.discard(path)
-        else:
-            self._unsynced.add(path)
+        self._unsynced.written(path, durable)
 
     def create(
         self, folder_uri: str, *, title: str = "", canonical_path: Path | None = None
@@ -201,8 +178,7 @@ class SessionStore:
         durable: bool = True,
     ) -> bool:
         """Never raises on storage errors: False plus one warning while the disk refuses.
-        durable=False writes without fsync (the agent loop: one `sync` per step, issue 22);
-        the records are in the file at once, so a killed process loses none of them."""
+        durable=False: no fsync until `sync` (the agent loop's steps, sessions/durability.py)."""
         path = self.session_path(folder_uri, session_id)
         if not all(isinstance(r, Mapping) and isinstance(r.get("type"), str) for r in records):
             raise ValueError("a session record needs a string 'type'")
@@ -233,22 +209,12 @@ class SessionStore:
             self._listed_turns[path] = turn
         return True
 
-    def sync(self, folder_uri: str, session_id: str) -> bool:
-        """fsync what append(durable=False) wrote to this session; True when nothing is left
-        unsynced. One fsync per agent step, before its tool results go to the model."""
-        path = self.session_path(folder_uri, session_id)
-        if path not in self._unsynced:
-            return True
-
-        def flush() -> None:
-            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            self._unsynced.discard(path)
-
-        return self._guarded(flush)
+    async def sync(self, folder_uri: str, session_id: str) -> bool:
+        """fsync what append(durable=False) wrote; False plus the warning if the disk refuses."""
+        error = await self._unsynced.sync(self.session_path(folder_uri, session_id))
+        if error is not None:
+            self._report_failure(error)
+        return error is None
 
     def load(self, folder_uri: str, session_id: str) -> LoadedSession | None:
         """None if there is no such session; bad lines are skipped and counted, never raised."""

@@ -76,7 +76,7 @@ class ScriptedModel:
     # -- lifecycle -------------------------------------------------------------------------
     def start(self, port: int = 0, host: str = "127.0.0.1") -> ScriptedModel:
         handler = _make_handler(self)
-        self._server = ThreadingHTTPServer((host, port), handler)
+        self._server = _QuietServer((host, port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -124,6 +124,15 @@ class ScriptedModel:
     def chat_requests(self) -> list[dict[str, Any]]:
         with self._lock:
             return [r for r in self.requests if "messages" in r]
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that drops a keep-alive connection with data unread resets it: not an error.
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def _chunk_text(text: str, pieces: int) -> list[str]:
