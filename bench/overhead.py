@@ -149,7 +149,15 @@ def _session(name: str, model: OverheadModel, spawned: float) -> Session:
 
 
 def _env(model: ScriptedModel, state: Path, tree: Path) -> dict[str, str]:
-    return server_env(model.base_url, state, PYTHONPATH=str(tree), CLAW_MAX_TURNS=str(MAX_TURNS))
+    # A window no session here fills: claw sends the whole history every step, as the floor
+    # does (the 16k default would compact it in the second turn, and the requests would differ).
+    return server_env(
+        model.base_url,
+        state,
+        PYTHONPATH=str(tree),
+        CLAW_MAX_TURNS=str(MAX_TURNS),
+        CLAW_CONTEXT_WINDOW="1000000",
+    )
 
 
 async def run_floor(template: dict[str, Any], ws: Path, scratch: Path) -> Session:
