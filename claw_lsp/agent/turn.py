@@ -130,9 +130,17 @@ async def run_model_turn(
         store.set_title(state.root.uri, session.id, prompt.text)
 
     def record(message: dict[str, Any]) -> None:
+        # Written at once, fsynced once per step by sync_step (issue 22); the turn record at
+        # the end is durable and covers whatever came after the last step.
         store.append(
-            state.root.uri, session.id, [{"type": "message", "turn": turn, "message": message}]
+            state.root.uri,
+            session.id,
+            [{"type": "message", "turn": turn, "message": message}],
+            durable=False,
         )
+
+    async def sync_step() -> None:
+        await store.sync(state.root.uri, session.id)
 
     error: str | None = None
     try:
@@ -208,6 +216,7 @@ async def run_model_turn(
                 orchestrator=orchestrator,
                 events=events,
                 record=record,
+                sync=sync_step,
                 max_steps=settings.max_turns,
                 deadline_s=settings.turn_deadline,
             )

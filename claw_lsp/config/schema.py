@@ -260,6 +260,13 @@ class ClawOptions(BaseModel):
         },
     )
     max_turns: Count = option(25, "Model calls per prompt, at most.", ge=1, le=500)
+    max_tool_calls: Count = option(
+        300,
+        "Tool calls per prompt, at most (`maxTurns` counts model calls); the turn then stops and "
+        "says so.",
+        ge=1,
+        le=10_000,
+    )
     client_request_timeout: Seconds = option(
         30.0,
         "Seconds to wait for the editor's answer to `workspace/applyEdit` and other requests.",

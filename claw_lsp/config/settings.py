@@ -68,6 +68,7 @@ class Settings:
     approval_prompt: ApprovalPrompt = "auto"
     edit_mode: EditMode = "apply"
     max_turns: int = 25
+    max_tool_calls: int = 300  # tool calls per turn (maxTurns counts model calls)
     request_timeout: float = 120.0
     connect_timeout: float = 5.0  # not a setting (yet)
     approval_timeout: float = 120.0

@@ -56,6 +56,7 @@ def register(server: ClawServer) -> None:
         # whatever needs it first: `initialize` answers without waiting for it (issue 9).
         ls.service_wanted = True
         asyncio.get_event_loop().call_soon(ls.build_service)
+        asyncio.get_event_loop().call_soon(_warm_model_client)  # issue 22: fast first request
         if params.process_id:
             asyncio.get_event_loop().create_task(_watch_parent(ls, params.process_id))
 
@@ -109,6 +110,13 @@ def register(server: ClawServer) -> None:
                 log.warning("stopping the MCP servers at shutdown failed", exc_info=True)
 
     server.protocol.on_exit = lambda code: kill_children()
+
+
+def _warm_model_client() -> None:
+    # Imported here: the server module loads no model client code before initialize answers.
+    from claw_lsp.llm.warm import warm_model_client_in_background
+
+    warm_model_client_in_background()
 
 
 async def _pull_configuration(ls: ClawServer) -> None:

@@ -22,6 +22,7 @@ export const SERVER_KEYS = [
   "envPassthrough",
   "editMode",
   "maxTurns",
+  "maxToolCalls",
   "clientRequestTimeout",
   "stateDir",
   "languageServers",
@@ -103,6 +104,10 @@ export const BOUNDS: Record<string, { minimum?: number; maximum?: number }> = {
   "maxTurns": {
     "minimum": 1,
     "maximum": 500
+  },
+  "maxToolCalls": {
+    "minimum": 1,
+    "maximum": 10000
   },
   "clientRequestTimeout": {
     "minimum": 0.5,
