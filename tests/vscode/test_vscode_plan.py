@@ -35,7 +35,7 @@ def test_plan_mode_from_the_toolbar_offers_no_write_tools(vscode_run: dict[str, 
     assert not plan_tools & WRITE_TOOLS, plan_tools
     # The accepted turn runs at the folder's tier (write): its write tools are back.
     accepted_tools = _tool_names(requests[4])
-    assert WRITE_TOOLS <= accepted_tools and "exit_plan_mode" not in accepted_tools
+    assert accepted_tools >= WRITE_TOOLS and "exit_plan_mode" not in accepted_tools
 
 
 def test_the_checklist_and_the_plan_render_with_their_buttons(vscode_run: dict[str, Any]) -> None:
