@@ -341,7 +341,7 @@ async function mainSession() {
   // Issues 18/20: plan mode from the toolbar, the plan's buttons, todos, a subagent (drive_plan.mjs).
   await planScenarios({
     page, config, path, scenario, waitFor, viewFrame, sendFromInput, turnCount, waitForTurnEnd,
-    requests: () => modelControl("/_requests"),
+    runPalette, requests: () => modelControl("/_requests"),
   });
 
   results.viewText = await viewText().catch(() => null);

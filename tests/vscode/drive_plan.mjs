@@ -55,6 +55,7 @@ export async function planScenarios(h) {
     record.acceptedTodos = await todoRows(accepted);
     record.acceptedTodoTitle = await accepted.locator(".item.todos .todos-title").innerText();
     record.planStateAfter = await turn.locator(".item.plan .plan-state").innerText();
+    record.modeAfterAccept = await (await viewFrame()).locator("#mode").inputValue();
   });
 
   await scenario("planEdit", async (record) => {
@@ -65,6 +66,15 @@ export async function planScenarios(h) {
     record.editorBefore = await editor.inputValue();
     await editor.fill("1. Rename x to renamed_by_user\n2. Keep the tests green");
     record.acceptedTurnText = await acceptLastPlan(turn);
+  });
+
+  await scenario("planPalette", async (record) => {
+    // Claw: Accept Plan from the command palette accepts the plan the view shows.
+    const turn = await askForPlan(record, "Plan from the palette");
+    const before = await turnCount();
+    await h.runPalette("Claw: Accept Plan");
+    record.acceptedTurnText = await waitForTurnEnd(before);
+    record.planStateAfter = await turn.locator(".item.plan .plan-state").innerText();
   });
 
   await scenario("planKeep", async (record) => {

@@ -165,6 +165,7 @@ SCENARIOS.update(
             {"text": "Both steps are done."},
         ],
         "planEdit": [_plan_call("1. Rename x to y\n2. Keep the tests green"), {"text": "Renamed."}],
+        "planPalette": [_plan_call("- Accepted from the palette"), {"text": "Carried out."}],
         "planKeep": [_plan_call("1. Something else")],
     }
 )

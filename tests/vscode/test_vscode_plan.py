@@ -78,6 +78,7 @@ def test_accept_runs_the_plan_and_ticks_the_todos(vscode_run: dict[str, Any]) ->
     assert "[x] 1. Read demo.py\n[>] 2. Set x to 7" in reminder
     assert "Both steps are done." in record["acceptedTurnText"]
     assert record["planStateAfter"] == "accepted"
+    assert record["modeAfterAccept"] == "ask", "after Accept the next message is an ordinary ask"
 
 
 def test_an_edited_plan_is_what_the_model_receives(vscode_run: dict[str, Any]) -> None:
@@ -100,3 +101,12 @@ def test_keep_planning_settles_the_plan_and_stays_in_plan_mode(vscode_run: dict[
     assert record["modeAfter"] == "plan"
     assert record["modeBack"] == "ask"
     assert len(record["requests"]) == 1, "Keep planning sends nothing to the model"
+
+
+def test_claw_accept_plan_from_the_palette(vscode_run: dict[str, Any]) -> None:
+    record = _scenario(vscode_run, "planPalette")
+    instruction = _last_user(record["requests"][1])
+    assert "The user accepted this plan" in instruction
+    assert "- Accepted from the palette" in instruction
+    assert "Carried out." in record["acceptedTurnText"]
+    assert record["planStateAfter"] == "accepted", "the view's plan no longer offers its buttons"

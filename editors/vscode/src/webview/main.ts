@@ -98,6 +98,8 @@ root.addEventListener("click", (event) => {
     return;
   }
   const editedPlan = planEdits.settle(target, action);
+  // An accepted plan is carried out: the next message is an ordinary ask again (as in Neovim).
+  if (action === "acceptPlan") modeSelect.value = "ask";
   if (target instanceof HTMLButtonElement && target.dataset.keep !== "enabled") target.disabled = true;
   vscode.postMessage({ ...target.dataset, action, ...(editedPlan !== undefined ? { plan: editedPlan } : {}) });
   if (target instanceof HTMLButtonElement && target.dataset.keep === "enabled") {
