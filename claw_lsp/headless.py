@@ -22,6 +22,7 @@ from claw_lsp.foundation.ports import (
     OpenDocument,
 )
 from claw_lsp.foundation.secrets import redact, split_streamed
+from claw_lsp.llm.warm import warm_model_client_in_background
 from claw_lsp.permissions.paths import Workspace, make_root
 
 
@@ -188,6 +189,9 @@ def run_command(args: Any) -> int:
     ):
         if getattr(args, attr, None):
             overrides[key] = getattr(args, attr)
+    if args.command in ("ask", "doctor"):
+        # Issue 22: the model client imports in the background while the agent is set up.
+        warm_model_client_in_background()
     try:
         service, settings = build_service(args, overrides)
     except ConfigError as exc:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the tests need (Debian 12, as root, registries only) and run every suite:
 # Python unit + end-to-end (pytest-lsp against the real server), the real llama.cpp smoke test,
-# headless Neovim, and real VS Code (code-server + Chromium). Idempotent; safe to re-run.
+# headless Neovim, batch Emacs with stock eglot, and real VS Code (code-server + Chromium). Idempotent; safe to re-run.
 #
 #   bash scripts/test-all.sh [extra pytest args]
 set -euo pipefail
@@ -36,6 +36,7 @@ pip_quiet --upgrade pip
 pip_quiet -e ".[dev]"
 bash scripts/install-local.sh "$VENV"
 bash scripts/install-neovim-test-deps.sh "$VENV"
+bash scripts/install-emacs-test-deps.sh
 bash scripts/install-vscode-test-deps.sh
 echo "test-all: installs done in $((SECONDS - start)) s"
 after_setup="$(checkout_state)"

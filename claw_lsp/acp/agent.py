@@ -1,17 +1,19 @@
 """The ACP Agent: each protocol method translated onto the one AgentService of this process.
 
 ACP sessions are claw sessions (same ids, the same per-folder session files), in the folder
-of the session's cwd; modes are claw's tiers; a prompt is `AgentService.submit`."""
+of the session's cwd; modes are claw's tiers plus plan mode; a prompt is `AgentService.submit`
+(a plan-mode turn in plan mode), `/accept-plan` the agent's acceptPlan operation."""
 
 from __future__ import annotations
 
 import logging
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from acp import PROTOCOL_VERSION, RequestError
+from acp import PROTOCOL_VERSION, RequestError, helpers
 from acp.interfaces import Client
 from acp.schema import (
     AgentCapabilities,
@@ -34,9 +36,10 @@ from acp.schema import (
 
 from claw_lsp import __version__
 from claw_lsp.acp import translate
-from claw_lsp.acp.options import SessionOptions
+from claw_lsp.acp.options import PLAN_MODE, SessionOptions
 from claw_lsp.acp.ports import AcpEvents, AcpSession, Peer, current
 from claw_lsp.acp.prompt_blocks import prompt_from_blocks
+from claw_lsp.agent.plan_mode import accept_plan_prompt
 from claw_lsp.agent.service import AgentService, Prompt
 from claw_lsp.agent.slash import command_entries
 from claw_lsp.context.tokens import resolve_window
@@ -45,6 +48,13 @@ from claw_lsp.foundation.secrets import redact
 from claw_lsp.permissions.paths import make_root
 
 log = logging.getLogger(__name__)
+ACCEPT_PLAN = "accept-plan"  # the ACP door's command for claw.acceptPlan
+ACCEPT_PLAN_ENTRY = {
+    "name": ACCEPT_PLAN,
+    "description": "carry out the plan the agent handed over (at the current tier; leaves "
+    "plan mode)",
+    "argumentHint": "[edited plan]",
+}
 
 
 def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -187,9 +197,7 @@ class ClawAcpAgent:
     async def set_session_mode(
         self, session_id: str, mode_id: str, **kwargs: Any
     ) -> SetSessionModeResponse | None:
-        session = self._session(session_id)
-        tier = self.options.tier_for_mode(mode_id)
-        self.service.set_tier(session.root.uri, tier)
+        self._switch_mode(self._session(session_id), mode_id)
         return SetSessionModeResponse()
 
     @_guarded
@@ -199,13 +207,13 @@ class ClawAcpAgent:
         session = self._session(session_id)
         state = self.service.folder(session.root.uri)
         if config_id == "mode" and isinstance(value, str):
-            self.service.set_tier(session.root.uri, self.options.tier_for_mode(value))
+            self._switch_mode(session, value)
         elif config_id == "model" and isinstance(value, str):
             self.options.set_model(self.service, value)
         else:
             raise RequestError.invalid_params({"message": f"no option {config_id!r}"})
         return SetSessionConfigOptionResponse(
-            config_options=await self.options.config(self.service, state)
+            config_options=await self.options.config(self.service, state, session.plan_mode)
         )
 
     # -- prompts -----------------------------------------------------------------------------
@@ -220,18 +228,11 @@ class ClawAcpAgent:
             # After session/new has been answered (the client knows the id by now).
             session.commands_sent = True
             state = self.service.folder(session.root.uri)
-            entries = command_entries(self.service, state)
+            entries = [*command_entries(self.service, state), ACCEPT_PLAN_ENTRY]
             self.peer.outbox.send(session.id, translate.commands_update(entries))
         token = current.set(session)
         try:
-            result = await self.service.submit(
-                Prompt(
-                    text=text,
-                    folder=session.root.uri,
-                    session=session.id,
-                    editor_context=context,
-                )
-            )
+            result = await self.service.submit(self._prompt_for(session, text, context))
         finally:
             current.reset(token)
         self._after_turn(session, result)
@@ -261,6 +262,39 @@ class ClawAcpAgent:
         return None
 
     # -- helpers -----------------------------------------------------------------------------
+    def _switch_mode(self, session: AcpSession, mode_id: str) -> None:
+        """`plan` makes the session's prompts plan-mode turns and leaves the tier as it is; a
+        tier mode sets the folder's tier (the service's rule: not raised while a turn runs)
+        and leaves plan mode."""
+        if mode_id == PLAN_MODE:
+            session.plan_mode = True
+            return
+        self.service.set_tier(session.root.uri, self.options.tier_for_mode(mode_id))
+        session.plan_mode = False
+
+    def _prompt_for(self, session: AcpSession, text: str, context: Any) -> Prompt:
+        """`/accept-plan [edited plan]` is claw.acceptPlan (the session's last plan, or the
+        text after the command): it leaves plan mode, and the turn runs at the folder's tier
+        as it is. Anything else is a prompt, a plan-mode turn while the session is in plan
+        mode (the same `mode: "plan"` claw.ask uses)."""
+        command, _, rest = text.strip().partition(" ")
+        if command == f"/{ACCEPT_PLAN}":
+            edited = rest.strip() or None
+            prompt = accept_plan_prompt(self.service, session.root.uri, session.id, edited)
+            if session.plan_mode:
+                session.plan_mode = False
+                state = self.service.folder(session.root.uri)
+                tier = self.service.settings_for(state).tier
+                self.peer.outbox.send(session.id, helpers.update_current_mode(tier.value))
+            return replace(prompt, editor_context=context)
+        return Prompt(
+            text=text,
+            folder=session.root.uri,
+            session=session.id,
+            editor_context=context,
+            mode="plan" if session.plan_mode else "ask",
+        )
+
     def _open_folder(self, cwd: str, mcp_servers: list[Any] | None) -> Any:
         path = Path(cwd)
         if not path.is_absolute() or not path.is_dir():

@@ -34,6 +34,15 @@ _MODE_NAMES = {
     Tier.SHELL: "Shell",
     Tier.UNSAFE: "Unsafe",
 }
+# Plan mode is not a tier: the session's prompts run as plan-mode turns (read-only tools plus
+# exit_plan_mode, whatever the tier), and the folder's tier stays what it was for the turn that
+# carries the plan out (accepting never raises it).
+PLAN_MODE = "plan"
+PLAN_MODE_NAME = "Plan"
+PLAN_MODE_DESCRIPTION = (
+    "investigate with read-only tools and hand over a plan; /accept-plan carries it out at "
+    "the tier chosen before"
+)
 
 
 class SessionOptions:
@@ -60,12 +69,15 @@ class SessionOptions:
             offered.append(Tier.UNSAFE)
         return offered
 
-    def modes(self, tier: Tier) -> SessionModeState:
+    def modes(self, tier: Tier, plan: bool = False) -> SessionModeState:
         return SessionModeState(
-            current_mode_id=tier.value,
+            current_mode_id=PLAN_MODE if plan else tier.value,
             available_modes=[
-                SessionMode(id=t.value, name=_MODE_NAMES[t], description=TIER_DESCRIPTIONS[t])
-                for t in self.tiers()
+                *(
+                    SessionMode(id=t.value, name=_MODE_NAMES[t], description=TIER_DESCRIPTIONS[t])
+                    for t in self.tiers()
+                ),
+                SessionMode(id=PLAN_MODE, name=PLAN_MODE_NAME, description=PLAN_MODE_DESCRIPTION),
             ],
         )
 
@@ -73,12 +85,12 @@ class SessionOptions:
         for tier in self.tiers():
             if tier.value == mode_id:
                 return tier
-        offered = ", ".join(t.value for t in self.tiers())
+        offered = ", ".join([*(t.value for t in self.tiers()), PLAN_MODE])
         raise RequestError.invalid_params({"message": f"unknown mode {mode_id!r}; use {offered}"})
 
     # -- the model -----------------------------------------------------------------------------
     async def config(
-        self, service: AgentCore, state: FolderState
+        self, service: AgentCore, state: FolderState, plan: bool = False
     ) -> list[SessionConfigOptionSelect | SessionConfigOptionBoolean]:
         """The mode (as the modes API says it too, for clients that only read options) and
         the model: the configured one plus what the backend lists."""
@@ -89,10 +101,13 @@ class SessionOptions:
                 id="mode",
                 name="Mode",
                 category="mode",
-                current_value=settings.tier.value,
+                current_value=PLAN_MODE if plan else settings.tier.value,
                 options=[
-                    SessionConfigSelectOption(value=t.value, name=_MODE_NAMES[t])
-                    for t in self.tiers()
+                    *(
+                        SessionConfigSelectOption(value=t.value, name=_MODE_NAMES[t])
+                        for t in self.tiers()
+                    ),
+                    SessionConfigSelectOption(value=PLAN_MODE, name=PLAN_MODE_NAME),
                 ],
             )
         ]

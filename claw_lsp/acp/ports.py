@@ -52,6 +52,7 @@ class AcpSession:
     buffers: dict[Path, str] = field(default_factory=dict)
     current_call: str | None = None  # the tool call a diff or a permission belongs to
     commands_sent: bool = False  # the slash commands, as available_commands_update
+    plan_mode: bool = False  # the ACP mode `plan`: prompts run as plan-mode turns
 
 
 current: contextvars.ContextVar[AcpSession | None] = contextvars.ContextVar(
@@ -237,8 +238,13 @@ class AcpEvents:
         self.session = session
         self.tool_output = tool_output  # the tool message's text, by call id
         self._held = ""
+        self._child_steps: dict[str, list[str]] = {}  # a task call's subagent calls, shown
 
     def emit(self, kind: str, payload: dict[str, Any]) -> None:
+        parent = payload.get("parent")
+        if isinstance(parent, dict):
+            self._child(kind, payload, str(parent.get("callId")))
+            return
         if kind == "text":
             self._text(str(payload.get("delta", "")), final=False)
             return
@@ -305,6 +311,38 @@ class AcpEvents:
 
     def _on_todo(self, payload: dict[str, Any]) -> None:
         self._send(helpers.update_plan(translate.plan_entries(payload)))
+
+    def _on_plan(self, payload: dict[str, Any]) -> None:
+        """A plan handed over (plan mode): its Markdown as the agent's message, its steps as
+        the client's plan (the todo list accepting it would seed), and how to accept it."""
+        plan = str(payload.get("plan") or "")
+        self._send(helpers.update_agent_message_text(translate.shown(f"\n\n{plan}\n")))
+        self._send(helpers.update_plan(translate.plan_steps(plan)))
+        self._notice(
+            "plan ready: /accept-plan carries it out (at the current tier); another "
+            "prompt in plan mode revises it"
+        )
+
+    def _child(self, kind: str, payload: dict[str, Any], task_call: str) -> None:
+        """A subagent's events (they carry `parent`), nested in its `task` call: each of its
+        tool calls becomes a line of the task call's content. Its text is left out: only its
+        final answer counts, and that is the task call's result (shown when it completes),
+        as the model sees it; streaming a child's drafts would mix into the parent's message."""
+        steps = self._child_steps.setdefault(task_call, [])
+        if kind == "toolCall":
+            title = translate.tool_title(str(payload.get("name")), payload.get("arguments"))
+            steps.append(f"… {title}")
+        elif kind == "toolResult" and steps:
+            mark = "✓" if payload.get("ok") else "✗"
+            steps[-1] = f"{mark} {steps[-1].removeprefix('… ')}"
+        else:
+            return
+        shown = "\n".join(steps[-translate.MAX_CHILD_STEPS :])
+        self._send(
+            helpers.update_tool_call(
+                task_call, status="in_progress", content=[translate.text_content(shown)]
+            )
+        )
 
     def _on_notice(self, payload: dict[str, Any]) -> None:
         self._notice(str(payload.get("message", "")))

@@ -21,12 +21,14 @@ from acp.schema import (
     UserMessageChunk,
 )
 
+from claw_lsp.agent.todos import todos_from_plan
 from claw_lsp.context.mentions import ATTACHMENT_FRAMES
 from claw_lsp.foundation.escape import escape_for_display
 from claw_lsp.foundation.secrets import redact
 
 MAX_TOOL_OUTPUT_CHARS = 8_000  # what one tool call's content shows; the model saw all of it
 MAX_TITLE_CHARS = 120
+MAX_CHILD_STEPS = 30  # a subagent's last tool calls shown in its task call
 
 # Built-in and language-server tools by name; an MCP tool (`server__tool`) runs whatever its
 # server does, which nothing in the call tells us: "other".
@@ -49,10 +51,13 @@ _KINDS: dict[str, ToolKind] = {
     "shell": "execute",
     "todo_write": "think",
     "todos": "think",
+    "exit_plan_mode": "switch_mode",
+    "task": "other",  # a subagent: whatever its own calls do (nested in its content)
 }
 _STOP_REASONS: dict[str, StopReason] = {
     "done": "end_turn",
     "local": "end_turn",
+    "plan": "end_turn",  # a plan handed over: the turn ended as it should
     "cancelled": "cancelled",
     "maxTurns": "max_turn_requests",
 }
@@ -121,6 +126,11 @@ def plan_entries(payload: Mapping[str, Any]) -> list[PlanEntry]:
             helpers.plan_entry(shown(item.get("content", ""), 500), status=status)  # type: ignore[arg-type]
         )
     return entries
+
+
+def plan_steps(plan: str) -> list[PlanEntry]:
+    """A handed-over plan's steps as an ACP plan: the todo list accepting it seeds."""
+    return plan_entries({"todos": [t.to_wire() for t in todos_from_plan(plan)]})
 
 
 def prompt_text_of(content: Any) -> str:

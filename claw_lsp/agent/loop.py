@@ -8,7 +8,7 @@ through the Orchestrator. What is left here is the loop itself and its stop rule
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +48,8 @@ class TurnInputs:
     orchestrator: Orchestrator
     events: EventSink
     record: Callable[[dict[str, Any]], None]  # persist one message of this turn
+    # Make the recorded messages durable: once per step, before the model sees its results.
+    sync: Callable[[], Awaitable[object]] | None = None
     max_steps: int = 25
     deadline_s: float = 1800.0
 
@@ -55,9 +57,12 @@ class TurnInputs:
 async def run_turn(inputs: TurnInputs) -> TurnOutcome:
     outcome = TurnOutcome("done")
     started = time.monotonic()
+    used_ids = _used_call_ids(inputs.messages)  # once a turn; kept up to date as calls come
     for _ in range(inputs.max_steps):
         if time.monotonic() - started > inputs.deadline_s:
             return _stop(outcome, "maxTurns", "the turn reached its time limit")
+        if inputs.sync is not None:  # one fsync per step (issue 22): the last step's records
+            await inputs.sync()
         try:
             reply = await _ask_model(inputs)
         except BackendError as exc:
@@ -75,7 +80,7 @@ async def run_turn(inputs: TurnInputs) -> TurnOutcome:
             _append(inputs, {"role": "assistant", "content": reply.raw_text})
             _append(inputs, {"role": "user", "content": TRUNCATED_CALL_NOTE})
             continue
-        calls = _with_unique_ids(reply.calls, inputs.messages)
+        calls = _with_unique_ids(reply.calls, len(inputs.messages), used_ids)
         message = dict(assistant_message(reply.text, calls))
         if calls:
             message.update(reply.history_extras)
@@ -146,18 +151,22 @@ def _append(inputs: TurnInputs, message: dict[str, Any]) -> None:
     inputs.record(message)
 
 
-def _with_unique_ids(calls: list[ToolCall], messages: list[dict[str, Any]]) -> list[ToolCall]:
-    """Ids must be present and unique across the conversation: some servers send none, the
-    same one twice, or restart at call_0 on every reply."""
-    used = {
+def _used_call_ids(messages: list[dict[str, Any]]) -> set[str]:
+    return {
         str(call.get("id"))
         for message in messages
         for call in message.get("tool_calls") or []
         if isinstance(call, dict)
     }
+
+
+def _with_unique_ids(calls: list[ToolCall], position: int, used: set[str]) -> list[ToolCall]:
+    """Ids must be present and unique across the conversation: some servers send none, the
+    same one twice, or restart at call_0 on every reply. `used` holds the conversation's ids
+    (issue 22: a set kept with the turn, not a pass over the history per step)."""
     for n, call in enumerate(calls):
         if not call.id or call.id in used:
-            call.id = f"call_{len(messages)}_{n}"
+            call.id = f"call_{position}_{n}"
             while call.id in used:
                 call.id += "_"
         used.add(call.id)

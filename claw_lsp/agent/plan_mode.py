@@ -71,3 +71,17 @@ def accept_plan_prompt(
     if len(text) > MAX_PLAN_CHARS:
         raise ServiceError(f"the plan is {len(text)} characters; the limit is {MAX_PLAN_CHARS}")
     return Prompt(text=ACCEPTED_PLAN + text, folder=state.root.uri, session=found.id, plan=text)
+
+
+def pending_plan(core: AgentCore, uri: str) -> tuple[str, str, str] | None:
+    """(folder, session, first line) of a handed-over plan not yet accepted in the folder of
+    `uri`, from the sessions in memory only (code actions must answer without file I/O)."""
+    try:
+        state = core.folder(uri=uri)
+    except ServiceError:
+        return None
+    for session in reversed(state.sessions.values()):
+        if session.plan:
+            first = next((line for line in session.plan.splitlines() if line.strip()), "")
+            return state.root.uri, session.id, first.strip().lstrip("#").strip()[:80]
+    return None

@@ -62,6 +62,8 @@ class Prompt:
     # is an accepted plan, which this turn carries out and seeds the todo list with.
     mode: Literal["ask", "plan"] = "ask"
     plan: str | None = None
+    # (uri, line, text): a `claw:` comment line the turn's first edit of that file removes.
+    remove_lines: tuple[tuple[str, int, str], ...] = ()
 
 
 @dataclass
@@ -107,6 +109,7 @@ async def run_model_turn(
         prompt.edit_mode or settings.edit_mode,
         events,
         on_applied=lambda change: session.edited_paths.add(change.path),
+        remove_lines={uri: (line, text) for uri, line, text in prompt.remove_lines},
     )
     ctx = ToolContext(
         workspace=deps.workspace,
@@ -127,9 +130,17 @@ async def run_model_turn(
         store.set_title(state.root.uri, session.id, prompt.text)
 
     def record(message: dict[str, Any]) -> None:
+        # Written at once, fsynced once per step by sync_step (issue 22); the turn record at
+        # the end is durable and covers whatever came after the last step.
         store.append(
-            state.root.uri, session.id, [{"type": "message", "turn": turn, "message": message}]
+            state.root.uri,
+            session.id,
+            [{"type": "message", "turn": turn, "message": message}],
+            durable=False,
         )
+
+    async def sync_step() -> None:
+        await store.sync(state.root.uri, session.id)
 
     error: str | None = None
     try:
@@ -205,6 +216,7 @@ async def run_model_turn(
                 orchestrator=orchestrator,
                 events=events,
                 record=record,
+                sync=sync_step,
                 max_steps=settings.max_turns,
                 deadline_s=settings.turn_deadline,
             )

@@ -113,9 +113,12 @@ class TurnExtras:
         return lambda: reminder(self.session.todos)
 
     def seed_from_plan(self, plan: str | None) -> None:
-        """An accepted plan seeds the todo list with its steps."""
+        """An accepted plan seeds the todo list with its steps, and is no longer pending (a
+        second accept would run it twice)."""
         if plan:
             self.todos.replace(todos_from_plan(plan))
+            self.session.plan = None
+            self._record({"type": "plan", "plan": ""})
 
     def handed_over(self, plan: str) -> None:
         self.plan = self.session.plan = plan

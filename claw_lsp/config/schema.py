@@ -28,6 +28,7 @@ from claw_lsp.config.language_servers import parse_language_servers
 from claw_lsp.config.mcp_servers import McpServerSpec, parse_mcp_servers
 from claw_lsp.config.settings import (
     ApprovalMode,
+    ApprovalPrompt,
     EditMode,
     LanguageServerConfig,
     Settings,
@@ -211,6 +212,17 @@ class ClawOptions(BaseModel):
             "deny": "Refuse without asking; tools the tier cannot run are not offered.",
         },
     )
+    approval_prompt: Annotated[ApprovalPrompt, BeforeValidator(_word)] = option(
+        "auto",
+        "How an approval reaches you (see clients.md).",
+        choices={
+            "auto": "By the client's capabilities: a dialog where it has one "
+            "(window/showMessageRequest), else an Information diagnostic with quick fixes.",
+            "dialog": "Always a dialog (window/showMessageRequest).",
+            "diagnostic": "Always an Information diagnostic whose quick fixes answer it "
+            "(Helix, Kakoune).",
+        },
+    )
     approval_timeout: Seconds = option(
         120.0, "Seconds to answer an approval before it counts as denied.", ge=1, le=3600
     )
@@ -248,6 +260,13 @@ class ClawOptions(BaseModel):
         },
     )
     max_turns: Count = option(25, "Model calls per prompt, at most.", ge=1, le=500)
+    max_tool_calls: Count = option(
+        300,
+        "Tool calls per prompt, at most (`maxTurns` counts model calls); the turn then stops and "
+        "says so.",
+        ge=1,
+        le=10_000,
+    )
     client_request_timeout: Seconds = option(
         30.0,
         "Seconds to wait for the editor's answer to `workspace/applyEdit` and other requests.",

@@ -18,6 +18,7 @@ from claw_lsp.foundation.secrets import display_url
 from claw_lsp.foundation.tiers import Tier
 
 ApprovalMode = Literal["ask", "deny"]
+ApprovalPrompt = Literal["auto", "dialog", "diagnostic"]
 EditMode = Literal["apply", "propose"]
 ToolMode = Literal["native", "text", "auto"]
 
@@ -62,8 +63,12 @@ class Settings:
     api_key: str | None = field(default=None, repr=False)
     tier: Tier = Tier.READ_ONLY
     approvals: ApprovalMode = "ask"
+    # How approvals reach the user: a dialog, an Information diagnostic with quick fixes, or
+    # "auto" by the client's capabilities (issue 14).
+    approval_prompt: ApprovalPrompt = "auto"
     edit_mode: EditMode = "apply"
     max_turns: int = 25
+    max_tool_calls: int = 300  # tool calls per turn (maxTurns counts model calls)
     request_timeout: float = 120.0
     connect_timeout: float = 5.0  # not a setting (yet)
     approval_timeout: float = 120.0

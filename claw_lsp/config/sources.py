@@ -25,6 +25,7 @@ ENV_NAMES: dict[str, tuple[str, ...]] = {
     "approvals": ("CLAW_APPROVALS",),
     "editMode": ("CLAW_EDIT_MODE",),
     "maxTurns": ("CLAW_MAX_TURNS",),
+    "maxToolCalls": ("CLAW_MAX_TOOL_CALLS",),
     "requestTimeout": ("CLAW_REQUEST_TIMEOUT",),
     "stateDir": ("CLAW_STATE_DIR",),
     "contextWindow": ("CLAW_CONTEXT_WINDOW",),

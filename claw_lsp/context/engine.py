@@ -33,7 +33,6 @@ from claw_lsp.context.tokens import (
     WindowInfo,
     fetch_metadata_window,
     json_chars,
-    measure_request,
     resolve_window,
 )
 from claw_lsp.context.turn_context import nested_rules_message
@@ -104,7 +103,7 @@ class ContextStep:
             )
             if compaction is not None:
                 request = self._build()
-                self._compacted_at_chars = _size(request).total_chars
+                self._compacted_at_chars = _size(request, ctx.stats).total_chars
         return request
 
     async def after_overflow(
@@ -114,14 +113,14 @@ class ContextStep:
         if self._overflow_retried:
             return None
         self._overflow_retried = True
-        self.ctx.stats.learn_overflow(_size(request), str(error))
+        self.ctx.stats.learn_overflow(_size(request, self.ctx.stats), str(error))
         compaction = await compact_turn(
             self.model, self.ctx, reason="overflow", on_notice=on_notice
         )
         return None if compaction is None else self._build()
 
     def observe(self, request: ChatRequest, usage: Usage | None) -> None:
-        self.ctx.stats.observe(_size(request), usage)
+        self.ctx.stats.observe(_size(request, self.ctx.stats), usage)
 
     def _build(self) -> ChatRequest:
         ctx = self.ctx
@@ -153,7 +152,7 @@ class ContextStep:
     def _over_threshold(self, request: ChatRequest) -> bool:
         stats, settings = self.ctx.stats, self.ctx.settings
         window = resolve_window(settings.context_window, stats).tokens
-        size = _size(request).total_chars
+        size = _size(request, stats).total_chars
         if self._compacted_at_chars is not None:
             regrowth = REGROWTH_SHARE * window * stats.ratio()
             if size < self._compacted_at_chars + regrowth:
@@ -238,5 +237,6 @@ def _fixed_chars(ctx: TurnContext) -> int:
     return system + (json_chars(ctx.tools) if ctx.tools else 0)
 
 
-def _size(request: ChatRequest) -> RequestSize:
-    return measure_request(list(request.messages), list(request.tools))
+def _size(request: ChatRequest, stats: ContextStats) -> RequestSize:
+    # Issue 22: each message measured once, when first sent; not the whole history per step.
+    return stats.sizer.measure(request.messages, request.tools)

@@ -59,6 +59,46 @@ def measure_request(
     return RequestSize(system, json_chars(list(tools)) if tools else 0, rest)
 
 
+class RequestSizer:
+    """measure_request with every part measured once (issue 22): a message when it is first
+    seen (by identity: the wire model hands back the same wire form for an unchanged message),
+    the system message and the tools when they change. A request then costs one look-up per
+    message and no encoding; an entry holds its message, so an id is never reused under it."""
+
+    def __init__(self) -> None:
+        self._messages: dict[int, tuple[Mapping[str, Any], int]] = {}
+        self._system: tuple[Any, int] = (None, 0)
+        self._tools: tuple[list[Mapping[str, Any]], int] = ([], 0)
+
+    def measure(
+        self, messages: Sequence[Mapping[str, Any]], tools: Sequence[Mapping[str, Any]]
+    ) -> RequestSize:
+        system = self._system_chars(messages[0]) if messages else 0
+        cache = self._messages
+        total = 0
+        for index in range(1, len(messages)):
+            message = messages[index]
+            entry = cache.get(id(message))
+            if entry is None or entry[0] is not message:
+                entry = cache[id(message)] = (message, json_chars(message))
+            total += entry[1]
+        if len(cache) > 2 * len(messages) + 64:  # compacted away, or another session's
+            self._messages = {id(m): cache[id(m)] for m in messages[1:] if id(m) in cache}
+        return RequestSize(system, self._tools_chars(tools), total)
+
+    def _system_chars(self, message: Mapping[str, Any]) -> int:
+        key = (message.get("role"), message.get("content"))
+        if self._system[0] != key:
+            self._system = (key, json_chars(message))
+        return self._system[1]
+
+    def _tools_chars(self, tools: Sequence[Mapping[str, Any]]) -> int:
+        known = self._tools[0]
+        if len(known) != len(tools) or any(a is not b for a, b in zip(known, tools, strict=True)):
+            self._tools = (list(tools), json_chars(list(tools)) if tools else 0)
+        return self._tools[1]
+
+
 @dataclass
 class WindowInfo:
     tokens: int
@@ -79,6 +119,7 @@ class ContextStats:
     compactions: int = 0
     text_mode: bool = False  # tools described in the system prompt instead of `tools`
     metadata_checked: set[str] = field(default_factory=set)
+    sizer: RequestSizer = field(default_factory=RequestSizer)  # sizes cached for the session
 
     def ratio(self) -> float:
         return self.chars_per_token or DEFAULT_CHARS_PER_TOKEN

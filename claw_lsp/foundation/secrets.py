@@ -262,7 +262,9 @@ def split_streamed(text: str) -> tuple[str, str]:
     return (text[: last.start()], last.group()) if last else (text, "")
 
 
-@functools.lru_cache(maxsize=512)
+# Sized for long sessions (issue 22): the whole history is looked up on every request, and an
+# LRU smaller than the history evicts each text just before it is needed again.
+@functools.lru_cache(maxsize=8192)
 def _redacted_once(text: str) -> str:
     return redact(text)
 

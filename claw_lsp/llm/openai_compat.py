@@ -1,13 +1,21 @@
 """ChatModel over any OpenAI-compatible server (vLLM, Ollama, llama.cpp, LiteLLM proxy).
 
-The SDK's own retries are off: we retry only before the first byte of an answer, respect
-Retry-After up to a cap, and never replay a half-consumed stream (a tool could run twice).
-The body is read by stream_reply, which tolerates what local servers really send.
+We retry only before the first byte of an answer, respect Retry-After up to a cap, and never
+replay a half-consumed stream (a tool could run twice). The body is read by stream_reply, which
+tolerates what local servers really send.
+
+Requests go out through httpx directly, on the same origin-guarded, pooled client the openai SDK
+would use (issue 22): the SDK's per-request machinery (options models, header building, its
+response wrappers) cost more per step than everything else the client does except the fsync,
+and its import was most of the time to the first request. The body is sent as it is built
+(the history is plain JSON already, wire_message), statuses are mapped by backend_errors, and
+the SDK stays for what it does well elsewhere (the probe, doctor's error types).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -18,6 +26,7 @@ from claw_lsp.llm.base import BackendError, ChatRequest, ModelReply
 from claw_lsp.llm.origin import CrossOriginRedirect, find_redirect_refusal, guarded_http_client
 from claw_lsp.llm.stream_reply import read_completion, read_stream
 
+_ERROR_BODY_BYTES = 65_536  # an error page is read this far for its message
 MAX_RETRIES = 3
 # A refused connection is usually a server that is not running: fail fast (BF-03).
 MAX_CONNECT_RETRIES = 1
@@ -42,7 +51,7 @@ class OpenAICompatModel:
         stream: bool = True,
         retry_empty_stream: bool = True,
     ) -> None:
-        import openai  # imported lazily: it is the slowest import and not needed to initialize
+        import httpx2  # imported lazily: not needed to initialize
 
         self.model_name = model
         self.base_url = base_url
@@ -53,18 +62,23 @@ class OpenAICompatModel:
         # Some servers (llama-cpp-python with tool_choice auto) cannot stream tool calls.
         self._stream = stream
         self._retry_empty_stream = retry_empty_stream
-        self._client = openai.AsyncOpenAI(
-            base_url=base_url,
-            api_key=api_key or "none",
-            max_retries=0,
-            timeout=openai.Timeout(read_timeout, connect=connect_timeout, write=30.0, pool=5.0),
-            # The key (and the conversation) never follow a redirect to another origin.
-            http_client=guarded_http_client(base_url),
+        # The key (and the conversation) never follow a redirect to another origin.
+        self._http = guarded_http_client(
+            base_url,
+            timeout=httpx2.Timeout(read_timeout, connect=connect_timeout, write=30.0, pool=5.0),
         )
-        self._openai = openai
+        self._httpx = httpx2
+        # .../v1 -> .../v1/chat/completions, a query (an api-version, a key) kept after it.
+        url = httpx2.URL(base_url)
+        self._url = url.copy_with(path=url.path.rstrip("/") + "/chat/completions")
+        self._headers = {
+            "Authorization": f"Bearer {api_key or 'none'}",
+            "Content-Type": "application/json",
+            "User-Agent": "claw-lsp",
+        }
 
     async def close(self) -> None:
-        await self._client.close()
+        await self._http.aclose()
 
     async def complete(
         self,
@@ -80,21 +94,41 @@ class OpenAICompatModel:
             reply = await self._request(request, on_text, on_notice, stream=False)
         return reply
 
-    def _kwargs(self, request: ChatRequest, stream: bool) -> dict[str, Any]:
-        # History and tools travel in extra_body, which the SDK sends as is: as typed
-        # arguments they would be walked by its TypedDict transform on every request, a cost
-        # that grows with the history (issue 9). They are plain JSON already (wire_message).
-        # Whatever assembled the messages, the model is sent no secret (issue 13, rule 5).
-        body: dict[str, Any] = {"messages": [redact_message(m) for m in request.messages]}
+    def _body(self, request: ChatRequest, stream: bool) -> bytes:
+        """The request body, serialised once (the one pass over the history per step).
+        Whatever assembled the messages, the model is sent no secret (issue 13, rule 5)."""
+        body: dict[str, Any] = {
+            "messages": [redact_message(m) for m in request.messages],
+            "model": self.model_name,
+        }
+        if stream:
+            body["stream"] = True
+            body["stream_options"] = {"include_usage": True}
         if request.tools:
             body["tools"] = list(request.tools)
-        kwargs: dict[str, Any] = {"model": self.model_name, "messages": []}
-        if stream:
-            kwargs["stream"] = True
-            kwargs["stream_options"] = {"include_usage": True}
         # The configured extra body keeps its precedence over everything else.
-        kwargs["extra_body"] = body | self._extra_body
-        return kwargs
+        body |= self._extra_body
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+    async def _send(self, content: bytes, stream: bool) -> Any:
+        """The response once its headers are in; a non-2xx status raises _StatusError."""
+        headers = {**self._headers, "Accept": "text/event-stream" if stream else "application/json"}
+        request = self._http.build_request("POST", self._url, content=content, headers=headers)
+        response = await self._http.send(request, stream=True)
+        if 200 <= response.status_code < 300:
+            return response
+        try:
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) >= _ERROR_BODY_BYTES:
+                    break
+        except self._httpx.HTTPError:
+            pass  # the status says enough
+        finally:
+            await response.aclose()
+        text = body[:_ERROR_BODY_BYTES].decode("utf-8", errors="replace")
+        raise _StatusError(response.status_code, text, response.headers)
 
     async def _request(
         self,
@@ -104,24 +138,27 @@ class OpenAICompatModel:
         *,
         stream: bool,
     ) -> ModelReply:
-        openai = self._openai
-        kwargs = self._kwargs(request, stream)
+        httpx = self._httpx
+        content = self._body(request, stream)
         attempt = 0
         while True:
             try:
-                create = self._client.chat.completions.with_streaming_response.create
-                async with create(**kwargs) as response:
+                response = await self._send(content, stream)
+                try:
                     # From here on nothing is retried: output may already have been shown.
+                    reader = _Body(response)
                     content_type = response.headers.get("content-type", "")
                     if stream and "event-stream" in content_type:
-                        return await read_stream(response, on_text, on_notice)
-                    return await read_completion(response, on_text, on_notice)
+                        return await read_stream(reader, on_text, on_notice)
+                    return await read_completion(reader, on_text, on_notice)
+                finally:
+                    await response.aclose()
             except CrossOriginRedirect as exc:
                 raise BackendError(str(exc), "unreachable") from None
-            except openai.APIStatusError as exc:
+            except _StatusError as exc:
                 status = exc.status_code
-                error = map_status_error(status, _body_text(exc), self._shown_url or "")
-                delay = _retry_delay(exc, attempt)
+                error = map_status_error(status, exc.text, self._shown_url or "")
+                delay = _retry_delay(exc.headers, attempt)
                 if status == 429 and delay is None:
                     raise BackendError(
                         "the backend is rate limiting and asks to wait longer than "
@@ -132,7 +169,7 @@ class OpenAICompatModel:
                     raise error from None
                 reason = "rate limited (429)" if status == 429 else f"the backend failed ({status})"
                 limit = self._max_retries
-            except openai.APITimeoutError:
+            except httpx.TimeoutException:
                 if attempt >= self._max_retries:
                     raise BackendError(
                         f"the backend at {self._shown_url} did not answer within the request "
@@ -141,7 +178,7 @@ class OpenAICompatModel:
                     ) from None
                 delay, reason = _backoff(attempt), "the backend did not answer in time"
                 limit = self._max_retries
-            except openai.APIConnectionError as exc:
+            except httpx.HTTPError as exc:
                 if (refusal := find_redirect_refusal(exc)) is not None:
                     raise BackendError(str(refusal), "unreachable") from None
                 limit = min(self._max_retries, MAX_CONNECT_RETRIES)
@@ -169,9 +206,28 @@ def _backoff(attempt: int) -> float:
     return float(min(8.0, 0.5 * (2**attempt)) * (0.8 + 0.4 * random.random()))
 
 
-def _retry_delay(exc: Any, attempt: int) -> float | None:
+class _StatusError(Exception):
+    """A non-2xx answer, with what its mapping and the retry rule need."""
+
+    def __init__(self, status_code: int, text: str, headers: Any) -> None:
+        super().__init__(status_code)
+        self.status_code = status_code
+        self.text = text
+        self.headers = headers
+
+
+class _Body:
+    """An httpx response as stream_reply reads it (`iter_bytes`, as the SDK's response had)."""
+
+    def __init__(self, response: Any) -> None:
+        self._response = response
+
+    def iter_bytes(self) -> Any:
+        return self._response.aiter_bytes()
+
+
+def _retry_delay(headers: Any, attempt: int) -> float | None:
     """None means the server asked for a wait longer than we are willing to block a turn."""
-    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
     value = headers.get("retry-after") if hasattr(headers, "get") else None
     if value:
         try:
@@ -180,10 +236,3 @@ def _retry_delay(exc: Any, attempt: int) -> float | None:
             return _backoff(attempt)  # an HTTP date: rare from model servers
         return None if seconds > MAX_RETRY_AFTER_S else max(0.0, seconds)
     return _backoff(attempt)
-
-
-def _body_text(exc: Any) -> str:
-    try:
-        return str(exc.response.text)
-    except Exception:
-        return str(getattr(exc, "message", "") or "")

@@ -63,16 +63,22 @@ def find_redirect_refusal(exc: BaseException | None) -> CrossOriginRedirect | No
 
 
 def guarded_http_client(base_url: str, **kwargs: Any) -> Any:
-    """An httpx client for openai.AsyncOpenAI(http_client=...) with the SDK's defaults, that
-    sends nothing to any origin but base_url's."""
-    import openai
+    """An httpx client with the openai SDK's defaults (its DefaultAsyncHttpxClient: 600 s
+    timeout, 5 s connect, its connection limits, redirects followed), for the SDK
+    (AsyncOpenAI(http_client=...)) and for chat requests sent directly (openai_compat), that
+    sends nothing to any origin but base_url's. Built from httpx itself, so that sending a
+    chat request does not import the SDK (issue 22)."""
+    import httpx2
 
     async def only_the_origin(request: Any) -> None:
         url = str(request.url)
         if not same_origin(url, base_url):
             raise CrossOriginRedirect(base_url, url)
 
-    return openai.DefaultAsyncHttpxClient(event_hooks={"request": [only_the_origin]}, **kwargs)
+    kwargs.setdefault("timeout", httpx2.Timeout(timeout=600, connect=5.0))
+    kwargs.setdefault("limits", httpx2.Limits(max_connections=1000, max_keepalive_connections=100))
+    kwargs.setdefault("follow_redirects", True)
+    return httpx2.AsyncClient(event_hooks={"request": [only_the_origin]}, **kwargs)
 
 
 class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):

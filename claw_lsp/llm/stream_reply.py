@@ -30,6 +30,11 @@ MAX_BODY_BYTES = 16_000_000
 MAX_LINE_BYTES = 4_000_000
 # Lines read between two yields to the event loop (each costs tens of microseconds).
 LINES_PER_YIELD = 64
+# Issue 22: after [DONE] the rest of the body (normally the chunked terminator, a few bytes) is
+# read so that the keep-alive connection goes back to the pool; a server that keeps sending, or
+# holds the body open, loses the connection instead of stalling the turn.
+DRAIN_MAX_BYTES = 65_536
+DRAIN_TIMEOUT_S = 0.5
 REPLY_CAPPED_NOTICE = f"the reply exceeded {MAX_REPLY_CHARS:,} characters; the rest was not read"
 
 
@@ -215,10 +220,12 @@ async def read_stream(
     assembler = ReplyAssembler(on_text, on_notice)
     data: list[str] = []
     lines_read = 0
+    chunks = response.iter_bytes()
     try:
-        async for line in _lines(response.iter_bytes()):
+        async for line in _lines(chunks):
             _feed_sse_lines(assembler, [line], data)
             if assembler.done:
+                await drain(chunks)
                 break
             lines_read += 1
             if lines_read % LINES_PER_YIELD == 0:
@@ -247,6 +254,22 @@ async def read_stream(
     if assembler.skipped_events:
         on_notice(f"skipped {assembler.skipped_events} malformed event(s) in the backend stream")
     return assembler.reply()
+
+
+async def drain(chunks: AsyncIterator[bytes]) -> None:
+    """Read what is left of a body, bounded in bytes and time; whatever goes wrong only means
+    the connection is not reused (the reply is complete already)."""
+    read = 0
+    try:
+        async with asyncio.timeout(DRAIN_TIMEOUT_S):
+            async for chunk in chunks:
+                read += len(chunk)
+                if read > DRAIN_MAX_BYTES:
+                    return
+    except asyncio.CancelledError:
+        raise  # the turn was cancelled (asyncio.timeout turns its own expiry into TimeoutError)
+    except Exception:  # timed out, or the stream broke after [DONE]: the answer is complete
+        return
 
 
 async def read_body(response: Any) -> bytes:

@@ -60,6 +60,7 @@ class WireModel:
         # Recover calls from text: always in text mode, else when textToolCalls is on.
         self.parse_text = tool_mode == "text" or text_calls
         self._system_prompts: dict[tuple[str, tuple[str, ...]], str] = {}
+        self._wire = _WireForms()
 
     def dialect(self, messages: Sequence[Mapping[str, Any]]) -> TextDialect:
         """The model's family, and the one this session's first text call showed."""
@@ -72,8 +73,8 @@ class WireModel:
         messages: Sequence[Mapping[str, Any]],
     ) -> ChatRequest:
         offered = _by_name(tools)
-        dialect = self.dialect(messages)
-        history = [wire_message(m) for m in messages]
+        history, family = self._wire.of(messages)
+        dialect = TextDialect(self.tool_family, family)
         if self.tool_mode == "text" and tools:
             content = self._text_system_prompt(system_prompt, tools, dialect.prompt_family)
             history = text_mode_messages(history, dialect.prompt_family)
@@ -83,7 +84,7 @@ class WireModel:
                 offered,
                 dialect.parse_family,
             )
-        system = {"role": "system", "content": system_prompt}
+        system = self._wire.system(system_prompt)
         return ChatRequest([system, *history], tools, offered, dialect.parse_family)
 
     def _text_system_prompt(
@@ -152,6 +153,49 @@ class WireModel:
 
     async def close(self) -> None:
         await self.backend.close()
+
+
+class _WireForms:
+    """Each message's wire form built once (issue 22) and handed back as the same object while
+    the message is unchanged, so that sizes measured by identity stay valid (RequestSizer).
+    A message counts as changed when it is another object, or its content or key count is
+    (compaction replaces contents in place); an entry holds its message, so ids stay unique."""
+
+    def __init__(self) -> None:
+        self._entries: dict[int, tuple[Mapping[str, Any], Any, int, dict[str, Any], str | None]]
+        self._entries = {}
+        self._system: dict[str, Any] = {"role": "system", "content": ""}
+
+    def of(self, messages: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], str | None]:
+        """The wire forms, and the family of the first call recovered from text (TextDialect)."""
+        entries = self._entries
+        history: list[dict[str, Any]] = []
+        family: str | None = None
+        for message in messages:
+            entry = entries.get(id(message))
+            if (
+                entry is None
+                or entry[0] is not message
+                or entry[1] is not message.get("content")
+                or entry[2] != len(message)
+            ):
+                entry = entries[id(message)] = (
+                    message,
+                    message.get("content"),
+                    len(message),
+                    wire_message(message),
+                    family_from_history((message,)),
+                )
+            history.append(entry[3])
+            family = family or entry[4]
+        if len(entries) > 2 * len(messages) + 64:  # compacted away, or another session's
+            self._entries = {id(m): entries[id(m)] for m in messages}
+        return history, family
+
+    def system(self, prompt: str) -> dict[str, Any]:
+        if self._system["content"] != prompt:
+            self._system = {"role": "system", "content": prompt}
+        return self._system
 
 
 class _Passthrough:

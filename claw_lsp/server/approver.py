@@ -7,10 +7,10 @@ import asyncio
 import logging
 
 from lsprotocol import types
-from pygls.lsp.server import LanguageServer
 
 from claw_lsp.foundation.escape import escaped_approval
 from claw_lsp.foundation.ports import ApprovalAnswer, ApprovalRequest
+from claw_lsp.server.approval_diagnostics import ApprovalHost, DiagnosticApprovals, wants_dialog
 
 log = logging.getLogger(__name__)
 ALLOW_ONCE = "Allow once"
@@ -19,11 +19,14 @@ DENY = "Deny"
 
 
 class LspApprover:
-    def __init__(self, server: LanguageServer, timeout_s: float = 120.0) -> None:
+    def __init__(self, server: ApprovalHost, timeout_s: float = 120.0) -> None:
         self.server = server
         self.timeout_s = timeout_s
+        self.diagnostics = DiagnosticApprovals(server)  # clients without dialogs (issue 14)
 
     async def ask(self, request: ApprovalRequest) -> ApprovalAnswer:
+        if not wants_dialog(self.server):
+            return await self.diagnostics.ask(request, self.timeout_s)
         actions = [ALLOW_ONCE, *([ALLOW_SESSION] if request.allow_session else []), DENY]
         message = approval_message(request)
         params = types.ShowMessageRequestParams(

@@ -15,7 +15,6 @@ from claw_lsp.foundation.secrets import redact
 from claw_lsp.foundation.tiers import Tier
 from claw_lsp.permissions.paths import PathDenied
 from claw_lsp.server import names as p
-from claw_lsp.server.events import LspEvents
 from claw_lsp.server.state import ClawServer
 
 if TYPE_CHECKING:
@@ -71,7 +70,9 @@ def _guarded(handler: Handler) -> Handler:
 
 
 async def ask(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
+    msg_id = ls.protocol.msg_id  # before any await: later messages change it
     args = _parse("AskParams", params)
+    _svc(ls)
     from claw_lsp.agent.slash import parse_slash
     from claw_lsp.agent.turn import Prompt
 
@@ -88,39 +89,39 @@ async def ask(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, A
         selection=_selection_text(ls, args),
         diagnostics=tuple(args.diagnostics or ()),
         mode=args.mode,
+        remove_lines=_remove_lines(args),
     )
-    return await _submit(ls, params, prompt)
+    if args.uri:  # where approvals-as-diagnostics appear (approval_diagnostics.py)
+        ls.last_ask_at = (args.uri, args.range.start.line if args.range else 0)
+    return await _submit(ls, params, prompt, msg_id, background=args.background)
 
 
 async def _submit(
-    ls: ClawServer, params: types.ExecuteCommandParams, prompt: Prompt
+    ls: ClawServer,
+    params: types.ExecuteCommandParams,
+    prompt: Prompt,
+    msg_id: Any,
+    *,
+    background: bool = False,
 ) -> dict[str, Any]:
-    """Runs a prompt with this request's events, progress and cancellation."""
-    service = _svc(ls)
+    """Runs a prompt with this request's progress and cancellation, or in the background
+    (issue 14: progress, cancellation and background turns live in turn_runner.py)."""
+    from claw_lsp.server import turn_runner
+
+    token = await turn_runner.progress_token(ls, params.work_done_token)
+    if background:
+        return await turn_runner.start_background(ls, prompt, token)
     task = asyncio.current_task()
     assert task is not None
-    ls.protocol.register_cancellable(ls.protocol.msg_id, task)
-    token = params.work_done_token
-    events: list[LspEvents] = []
+    ls.protocol.register_cancellable(msg_id, task)
+    return await turn_runner.run_turn(ls, prompt, token)
 
-    def on_start(session: str, turn: int) -> None:
-        sink = LspEvents(ls, session, turn, token, on_proposal=ls.on_proposals_changed)
-        ls.turn_events[f"{session}:{turn}"] = sink
-        events.append(sink)
-        sink.begin("claw")
-        if token is not None:
-            future = ls.work_done_progress.tokens.get(token)
-            if future is not None:
-                future.add_done_callback(lambda f: task.cancel() if f.cancelled() else None)
 
-    try:
-        return await service.submit(prompt, on_start=on_start)
-    finally:
-        for sink in events:
-            sink.end("done")
-            ls.turn_events.pop(f"{sink.session}:{sink.turn}", None)
-            if token is not None:
-                ls.work_done_progress.tokens.pop(token, None)
+def _remove_lines(args: AskParams) -> tuple[tuple[str, int, str], ...]:
+    """A `claw:` comment's line, removed with the turn's first edit of its file."""
+    if args.remove_line is None or not args.uri:
+        return ()
+    return ((args.uri, args.remove_line.line, args.remove_line.text),)
 
 
 def _selection_text(ls: ClawServer, args: AskParams) -> str | None:
@@ -146,10 +147,10 @@ def _editor_context(ls: ClawServer, args: AskParams) -> str:
             ctx.active_path = target.relative
         except PathDenied:
             ctx.active_path = None
-        doc = ls.workspace.text_documents.get(args.uri)
-        if doc is not None:
-            ctx.active_text = doc.source
-            ctx.language_id = doc.language_id
+        view = ls.editor.view_of(args.uri)  # with applied edits the client has not reported
+        if view is not None:
+            ctx.active_text = view.source
+            ctx.language_id = view.language_id
             ctx.unsaved = args.uri in ls.editor.dirty
         if args.range is not None:
             r = args.range
@@ -352,13 +353,14 @@ async def todos(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str,
 
 
 async def accept_plan(ls: ClawServer, params: types.ExecuteCommandParams) -> dict[str, Any]:
+    msg_id = ls.protocol.msg_id  # before any await: later messages change it
     args = _parse("AcceptPlanParams", params)
     from claw_lsp.agent.plan_mode import accept_plan_prompt
 
     if ls.config_error:
         raise ServiceError(f"configuration error: {ls.config_error}")
     prompt = accept_plan_prompt(_svc(ls), args.folder, args.session, args.plan)
-    return await _submit(ls, params, prompt)
+    return await _submit(ls, params, prompt, msg_id, background=args.background)
 
 
 _HANDLERS: dict[str, Handler] = {

@@ -1,5 +1,9 @@
 """The Editor port over LSP: buffer text and versions from the document sync, file changes as
-versioned `workspace/applyEdit` with minimal edits in the negotiated position encoding."""
+versioned `workspace/applyEdit` with minimal edits in the negotiated position encoding.
+
+`applied: true` is taken at its word: the edit goes into the server's copy at once
+(doc_overlay.py) and the client's later `didChange` is checked against it; no tool result
+waits for the client's report. An edit is "unknown" only when the client never answered."""
 
 from __future__ import annotations
 
@@ -16,13 +20,16 @@ from pygls.lsp.server import LanguageServer
 from claw_lsp.edits.positions import PositionEncoding
 from claw_lsp.foundation.ports import ApplyResult, BufferSnapshot, FileChange, OpenDocument
 from claw_lsp.permissions.paths import PathDenied, uri_to_path
+from claw_lsp.server.doc_overlay import DocView, Overlays
 from claw_lsp.server.names import SAVE_DOCUMENTS_REQUEST
 
 if TYPE_CHECKING:
     from claw_lsp.edits.textdiff import TextEdit
 
 log = logging.getLogger(__name__)
-VERIFY_WAIT_S = 1.0
+# After a version conflict on a buffer with an unreported edit: how long to wait for the
+# client's didChange (the re-read) before the one rebuilt edit goes out.
+REREAD_WAIT_S = 2.0
 
 
 class LspEditor:
@@ -31,6 +38,14 @@ class LspEditor:
         self.timeout_s = timeout_s
         self.dirty: set[str] = set()  # uris changed since open/save
         self.can_save_documents = False
+        self.overlays = Overlays()
+        self._reported = asyncio.Event()  # set by each didChange (the re-read after a conflict)
+        # Neovim drops an edit whose version is older than its buffer's, silently, and still
+        # answers `applied: true`; its versions (changedtick) move by more than one per edit.
+        # So an edit of a buffer with an unreported edit goes to it unversioned (lifecycle.py).
+        self.unversioned_when_pending = False
+        # The last edit a client rejected, so the same stale request is never sent again.
+        self._rejected: set[str] = set()
 
     # -- what the client has -----------------------------------------------------------------
     @property
@@ -71,7 +86,7 @@ class LspEditor:
         except RuntimeError:
             return {}
 
-    def _find(self, path: Path) -> Any | None:
+    def _find_doc(self, path: Path) -> Any | None:
         real = os.path.realpath(path)
         for uri, doc in self._documents().items():
             try:
@@ -81,11 +96,26 @@ class LspEditor:
                 continue
         return None
 
+    def _find(self, path: Path) -> DocView | None:
+        doc = self._find_doc(path)
+        return self.overlays.view(doc) if doc is not None else None
+
+    def view_of(self, uri: str) -> DocView | None:
+        """The buffer as the agent sees it (with applied, unreported edits), by uri."""
+        doc = self._documents().get(uri)
+        return self.overlays.view(doc) if doc is not None else None
+
+    def reconcile(self, uri: str) -> bool | None:
+        """Called after each didChange (pygls has applied it): see Overlays.reconcile."""
+        doc = self._documents().get(uri)
+        self._reported.set()
+        return self.overlays.reconcile(doc) if doc is not None else None
+
     def snapshot(self, path: Path) -> BufferSnapshot | None:
-        doc = self._find(path)
-        if doc is None:
+        view = self._find(path)
+        if view is None:
             return None
-        return BufferSnapshot(doc.source, doc.version, doc.language_id, doc.uri)
+        return BufferSnapshot(view.source, view.version, view.language_id, view.uri)
 
     def open_documents(self) -> Sequence[OpenDocument]:
         out = []
@@ -94,7 +124,8 @@ class LspEditor:
                 path: Path | None = uri_to_path(uri)
             except PathDenied:
                 path = None
-            out.append(OpenDocument(uri, path, doc.language_id, doc.version))
+            view = self.overlays.view(doc)
+            out.append(OpenDocument(uri, path, doc.language_id, view.version))
         return out
 
     def unsaved_paths(self) -> list[Path]:
@@ -133,21 +164,62 @@ class LspEditor:
         """All changes as ONE workspace edit, so the editor undoes them together."""
         if not self.supports_apply_edit:
             return self._write_all_to_disk(changes)
-        document_changes: list[Any] = []
-        plain: dict[str, list[Any]] = {}
-        annotations: dict[str, types.ChangeAnnotation] = {}
-        open_changes = []
         for change in changes:
-            doc = self._find(change.path)
-            if doc is not None and change.version is not None and doc.version != change.version:
+            view = self._find(change.path)
+            if view is not None and change.version is not None and view.version != change.version:
                 return ApplyResult(False, "the document changed since it was read")
             if not self.supports_document_changes and (change.before is None or change.delete):
                 return self._write_all_to_disk(changes)
             if change.before is None and not self.supports_create:
                 return self._write_all_to_disk(changes)
-            if doc is not None:
-                open_changes.append(change)
-            self._add_change(change, doc, document_changes, plain, annotations)
+        had_pending = any(self._pending(change) for change in changes)
+        result = await self._send(changes, label, unversioned_pending=False)
+        if result.applied is not False or not had_pending:
+            return result
+        # A version conflict on a buffer whose applied edit the client has not reported yet:
+        # our guess of its version was wrong. One re-read (wait for its didChange), then one
+        # edit rebuilt against what it reported; never the same stale request again.
+        await self._await_reports(changes)
+        for change in changes:
+            view = self._find(change.path)
+            if view is not None and not change.delete and view.source != change.before:
+                return ApplyResult(False, "the document changed since it was read")
+        log.info("version conflict after an unreported edit: one rebuilt edit")
+        return await self._send(changes, label, unversioned_pending=True)
+
+    def _pending(self, change: FileChange) -> bool:
+        view = self._find(change.path)
+        return bool(view and view.pending)
+
+    async def _await_reports(self, changes: Sequence[FileChange]) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + REREAD_WAIT_S
+        while any(self._pending(c) for c in changes) and loop.time() < deadline:
+            self._reported.clear()
+            try:
+                await asyncio.wait_for(self._reported.wait(), deadline - loop.time())
+            except TimeoutError:
+                return
+
+    async def _send(
+        self, changes: Sequence[FileChange], label: str, *, unversioned_pending: bool
+    ) -> ApplyResult:
+        document_changes: list[Any] = []
+        plain: dict[str, list[Any]] = {}
+        annotations: dict[str, types.ChangeAnnotation] = {}
+        opened: list[tuple[FileChange, DocView]] = []
+        for change in changes:
+            view = self._find(change.path)
+            if view is not None:
+                opened.append((change, view))
+                if view.pending and (unversioned_pending or self.unversioned_when_pending):
+                    # Still unreported after the re-read: its real version is unknown; the
+                    # text is the one the client accepted, so send the edit unversioned.
+                    view = DocView(view.uri, view.source, None, view.language_id, True)
+            self._add_change(change, view, document_changes, plain, annotations)
+        key = repr(document_changes) + repr(plain)  # the request's edit, versions included
+        if key in self._rejected:
+            return ApplyResult(False, "the editor already rejected this exact edit")
         edit = types.WorkspaceEdit(
             document_changes=document_changes if self.supports_document_changes else None,
             changes=plain or None,
@@ -163,16 +235,19 @@ class LspEditor:
         except Exception as exc:
             return ApplyResult(False, f"the editor returned an error: {type(exc).__name__}")
         if not result.applied:
+            self._rejected.add(key)
             return ApplyResult(False, result.failure_reason or "")
-        for change in open_changes:
-            if not change.delete and not await self._verify(change):
-                return ApplyResult(None, "applied, but the buffer does not show the expected text")
+        self._rejected.clear()
+        for change, _view in opened:
+            doc = self._documents().get(_view.uri)
+            if doc is not None and not change.delete:
+                self.overlays.applied(doc, change.after)
         return ApplyResult(True)
 
     def _add_change(
         self,
         change: FileChange,
-        doc: Any,
+        doc: DocView | None,
         document_changes: list[Any],
         plain: dict[str, list[Any]],
         annotations: dict[str, Any],
@@ -185,7 +260,7 @@ class LspEditor:
                 )
             )
             return
-        base = doc.source if doc is not None else (change.before or "")
+        base = doc.source if doc is not None else (change.before or "")  # a DocView
         from claw_lsp.edits.textdiff import minimal_edits  # difflib: only when editing
 
         edits: list[Any] = [_to_lsp(e) for e in minimal_edits(base, change.after, self.encoding)]
@@ -217,18 +292,6 @@ class LspEditor:
                 edits=edits,
             )
         )
-
-    async def _verify(self, change: FileChange) -> bool:
-        """applied:true is not proof (vscode #317275): wait briefly for the buffer to match."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + VERIFY_WAIT_S
-        while True:
-            doc = self._find(change.path)
-            if doc is None or doc.source == change.after:
-                return True
-            if loop.time() > deadline:
-                return False
-            await asyncio.sleep(0.02)
 
     def _write_all_to_disk(self, changes: Sequence[FileChange]) -> ApplyResult:
         from claw_lsp.edits.disk import write_changes_to_disk

@@ -15,6 +15,7 @@ from claw_lsp.foundation.secrets import neutralize_markdown, redact, split_strea
 from claw_lsp.server.names import EVENT_NOTIFICATION
 
 TEXT_INTERVAL_S = 0.05
+LOGGED_KINDS = frozenset({"toolCall", "toolResult", "approval", "edit", "error", "notice"})
 
 
 class LspEvents:
@@ -35,6 +36,8 @@ class LspEvents:
         self._last_flush = 0.0
         self._timer: asyncio.TimerHandle | None = None
         self._progress_text = ""
+        # What the turn did, for the transcript of a background turn (turn_report.py).
+        self.log: list[tuple[str, dict[str, Any]]] = []
 
     def emit(self, kind: str, payload: dict[str, Any]) -> None:
         if kind == "text" and "parent" in payload:  # a subagent's reply: its own event (issue 18)
@@ -49,6 +52,8 @@ class LspEvents:
                 self._timer = loop.call_later(TEXT_INTERVAL_S, self.flush)
             return
         self.flush(final=True)
+        if kind in LOGGED_KINDS:
+            self.log.append((kind, dict(payload)))
         self._send(kind, payload)
         self._progress(kind, payload)
         if kind == "proposal":

@@ -93,6 +93,7 @@ def register(server: ClawServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: ClawServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.editor.overlays.drop(params.text_document.uri)  # the opened text is the truth
         ls.on_document("open", params.text_document.uri)
 
     def on_document(kind: str, uri: str) -> None:

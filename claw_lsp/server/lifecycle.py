@@ -31,6 +31,8 @@ def register(server: ClawServer) -> None:
         caps = ls.layers["init_options"].get("clientCapabilities") or {}
         experimental = getattr(params.capabilities, "experimental", None) or {}
         claw_caps = experimental.get("claw", {}) if isinstance(experimental, dict) else {}
+        # The claw plugins (VS Code, claw.nvim) say what they implement; other clients are plain.
+        ls.plain_client = not (isinstance(caps, dict) and caps) and not claw_caps
         ls.editor.can_save_documents = bool(
             (isinstance(caps, dict) and caps.get("saveDocuments"))
             or (isinstance(claw_caps, dict) and claw_caps.get("saveDocuments"))
@@ -40,6 +42,7 @@ def register(server: ClawServer) -> None:
                 "name": params.client_info.name,
                 "version": params.client_info.version,
             }
+            ls.editor.unversioned_when_pending = params.client_info.name.lower() == "neovim"
         folders = list(params.workspace_folders or [])
         if not folders and params.root_uri:
             folders = [types.WorkspaceFolder(uri=params.root_uri, name="root")]
@@ -53,6 +56,7 @@ def register(server: ClawServer) -> None:
         # whatever needs it first: `initialize` answers without waiting for it (issue 9).
         ls.service_wanted = True
         asyncio.get_event_loop().call_soon(ls.build_service)
+        asyncio.get_event_loop().call_soon(_warm_model_client)  # issue 22: fast first request
         if params.process_id:
             asyncio.get_event_loop().create_task(_watch_parent(ls, params.process_id))
 
@@ -81,6 +85,7 @@ def register(server: ClawServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: ClawServer, params: types.DidChangeTextDocumentParams) -> None:
         ls.editor.dirty.add(params.text_document.uri)
+        ls.editor.reconcile(params.text_document.uri)  # check it against our applied edits
         ls.on_document("change", params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
@@ -90,6 +95,7 @@ def register(server: ClawServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: ClawServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.editor.dirty.discard(params.text_document.uri)
+        ls.editor.overlays.drop(params.text_document.uri)
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: ClawServer, *args: Any) -> None:
@@ -104,6 +110,13 @@ def register(server: ClawServer) -> None:
                 log.warning("stopping the MCP servers at shutdown failed", exc_info=True)
 
     server.protocol.on_exit = lambda code: kill_children()
+
+
+def _warm_model_client() -> None:
+    # Imported here: the server module loads no model client code before initialize answers.
+    from claw_lsp.llm.warm import warm_model_client_in_background
+
+    warm_model_client_in_background()
 
 
 async def _pull_configuration(ls: ClawServer) -> None:

@@ -27,6 +27,7 @@ MCP_SERVERS = "claw.mcpServers"
 TODOS = "claw.todos"  # issue 18
 ACCEPT_PLAN = "claw.acceptPlan"  # issue 18
 MODELS = "claw.models"  # issue 20: the chat panes' model pickers
+ANSWER_APPROVAL = "claw.answerApproval"  # issue 14: approvals as diagnostics (plain clients)
 
 ALL_COMMANDS = [
     ASK,
@@ -51,6 +52,7 @@ ALL_COMMANDS = [
     TODOS,
     ACCEPT_PLAN,
     MODELS,
+    ANSWER_APPROVAL,
 ]
 
 EVENT_NOTIFICATION = "claw/event"

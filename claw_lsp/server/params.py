@@ -26,6 +26,11 @@ class LspRange(_Params):
     end: LspPosition
 
 
+class RemoveLine(_Params):
+    line: int = Field(ge=0)
+    text: str = Field(max_length=10_000)
+
+
 class AskParams(_Params):
     prompt: str = Field(min_length=1)
     folder: str | None = None
@@ -35,6 +40,9 @@ class AskParams(_Params):
     edit_mode: Literal["apply", "propose"] | None = Field(default=None, alias="editMode")
     diagnostics: list[dict[str, Any]] | None = None
     mode: Literal["ask", "plan"] = "ask"  # issue 18: plan mode
+    # issue 14: answer at once and run on (plain clients); a `claw:` comment line to remove.
+    background: bool = False
+    remove_line: RemoveLine | None = Field(default=None, alias="removeLine")
 
     @field_validator("prompt")
     @classmethod
@@ -44,6 +52,11 @@ class AskParams(_Params):
         if not value.strip():
             raise ValueError("prompt is empty")
         return value
+
+
+class AnswerApprovalParams(_Params):
+    approval: str = Field(min_length=1, max_length=200)
+    answer: Literal["once", "session", "deny"]
 
 
 class SessionParams(_Params):
@@ -93,6 +106,7 @@ class AcceptPlanParams(_Params):
     folder: str | None = None
     session: str | None = None
     plan: str | None = Field(default=None, max_length=MAX_PROMPT_CHARS)  # the edited text
+    background: bool = False  # issue 14: answer at once and run on (plain clients)
 
 
 class McpServersParams(_Params):

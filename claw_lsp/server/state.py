@@ -68,6 +68,10 @@ class ClawServer(LanguageServer):
         # Set by the code-actions feature: pending proposals changed, refresh their hints.
         self.on_proposals_changed: Callable[[], None] = lambda: None
         self.turn_events: dict[str, LspEvents] = {}
+        # issue 14: a client without the claw plugins (eglot, Helix, stock vim.lsp): its code
+        # actions run turns in the background; and where approvals-as-diagnostics go.
+        self.plain_client = True
+        self.last_ask_at: tuple[str, int] | None = None  # (uri, line) of the last claw.ask
         # Set by server/language.py (issue 16): the language hub the service is built with,
         # document events for claw-run language servers, their diagnostics (for "Fix" quick
         # fixes and the editor context), and the shutdown of those servers.

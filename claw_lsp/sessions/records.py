@@ -8,6 +8,7 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -143,3 +144,25 @@ def first_user_text(record: Mapping[str, Any]) -> str | None:
 def make_title(text: str) -> str:
     first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
     return redact(first_line)[:TITLE_MAX_CHARS].rstrip()
+
+
+# The store's value types (defined here to keep sessions/store.py within its size).
+class SessionNotFoundError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    id: str
+    title: str
+    created: str
+    updated: str
+    turns: int
+    forked_from: str | None = None
+
+
+@dataclass
+class LoadedSession:
+    header: dict[str, Any]
+    records: list[dict[str, Any]]
+    skipped: int  # torn, invalid or unknown-version lines

@@ -12,12 +12,12 @@ import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from claw_lsp.sessions.durability import UnsyncedFiles
 from claw_lsp.sessions.index import (
     TEMP_PREFIX,
     add_entry,
@@ -29,6 +29,9 @@ from claw_lsp.sessions.index import (
 )
 from claw_lsp.sessions.records import (
     SESSION_ID_PATTERN,
+    LoadedSession,
+    SessionInfo,
+    SessionNotFoundError,
     canonical_folder,
     encode_record,
     first_user_text,
@@ -59,27 +62,6 @@ PER_STEP_RECORD_TYPES = frozenset({"message", "subagent"})  # subagent: issue 18
 _NOT_LISTED = object()
 
 
-class SessionNotFoundError(ValueError):
-    pass
-
-
-@dataclass(frozen=True)
-class SessionInfo:
-    id: str
-    title: str
-    created: str
-    updated: str
-    turns: int
-    forked_from: str | None = None
-
-
-@dataclass
-class LoadedSession:
-    header: dict[str, Any]
-    records: list[dict[str, Any]]
-    skipped: int  # torn, invalid or unknown-version lines
-
-
 class SessionStore:
     def __init__(self, state_dir: Path, *, on_warning: Callable[[str], None] = lambda m: None):
         self._state_dir = Path(state_dir)
@@ -92,6 +74,7 @@ class SessionStore:
         self._pending_headers: dict[Path, dict[str, Any]] = {}
         # Per session file, the turn whose first record last updated the index.
         self._listed_turns: dict[Path, object] = {}
+        self._unsynced = UnsyncedFiles()  # append(durable=False): one sync per step, issue 22
 
     def _folder(self, folder_uri: str, canonical_path: Path | None = None) -> Path:
         if folder_uri not in self._folders or canonical_path is not None:
@@ -135,8 +118,10 @@ class SessionStore:
             reason = error.strerror or type(error).__name__
             self._on_warning(f"history not being saved: {reason}")
 
-    def _write_lines(self, path: Path, payload: bytes, header_if_new: Mapping[str, Any]) -> None:
-        """One write + fsync under an exclusive flock, so two servers never interleave lines."""
+    def _write_lines(
+        self, path: Path, payload: bytes, header_if_new: Mapping[str, Any], durable: bool = True
+    ) -> None:
+        """One write (+ fsync) under an exclusive flock, so two servers never interleave lines."""
         flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
         try:
             fd = os.open(path, flags, 0o600)
@@ -153,7 +138,8 @@ class SessionStore:
                 prefix = b"\n"  # keep a torn line left by a crash apart from the new records
             try:
                 write_all(fd, prefix + payload)
-                os.fsync(fd)
+                if durable:
+                    os.fsync(fd)
             except OSError:
                 with suppress(OSError):  # leave no half-written record behind (SF-03)
                     os.ftruncate(fd, size)
@@ -163,6 +149,7 @@ class SessionStore:
         finally:
             os.close(fd)  # also releases the flock
         self._pending_headers.pop(path, None)
+        self._unsynced.written(path, durable)
 
     def create(
         self, folder_uri: str, *, title: str = "", canonical_path: Path | None = None
@@ -183,9 +170,15 @@ class SessionStore:
         return session_id
 
     def append(
-        self, folder_uri: str, session_id: str, records: Sequence[Mapping[str, Any]]
+        self,
+        folder_uri: str,
+        session_id: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        durable: bool = True,
     ) -> bool:
-        """Never raises on storage errors: False plus one warning while the disk refuses."""
+        """Never raises on storage errors: False plus one warning while the disk refuses.
+        durable=False: no fsync until `sync` (the agent loop's steps, sessions/durability.py)."""
         path = self.session_path(folder_uri, session_id)
         if not all(isinstance(r, Mapping) and isinstance(r.get("type"), str) for r in records):
             raise ValueError("a session record needs a string 'type'")
@@ -201,7 +194,7 @@ class SessionStore:
             entry["turns"] = int(entry.get("turns") or 0) + new_turns
 
         if not self._guarded(
-            partial(self._write_lines, path, payload, header), proves_recovery=True
+            partial(self._write_lines, path, payload, header, durable), proves_recovery=True
         ):
             return False
         # The index serves listings only (and can be rebuilt from the files), so the per-step
@@ -215,6 +208,13 @@ class SessionStore:
         if not listed and self._guarded(lambda: self._update_index(folder_uri, update)):
             self._listed_turns[path] = turn
         return True
+
+    async def sync(self, folder_uri: str, session_id: str) -> bool:
+        """fsync what append(durable=False) wrote; False plus the warning if the disk refuses."""
+        error = await self._unsynced.sync(self.session_path(folder_uri, session_id))
+        if error is not None:
+            self._report_failure(error)
+        return error is None
 
     def load(self, folder_uri: str, session_id: str) -> LoadedSession | None:
         """None if there is no such session; bad lines are skipped and counted, never raised."""

@@ -28,7 +28,7 @@ from claw_lsp.tools.catalog import Toolbox
 
 log = logging.getLogger(__name__)
 REPEAT_LIMIT = 4
-MAX_TOOL_CALLS_PER_TURN = 150
+MAX_TOOL_CALLS_PER_TURN = 300  # the default of the maxToolCalls setting (issue 22)
 
 
 @dataclass
@@ -77,12 +77,13 @@ class Orchestrator:
         except ToolError as exc:
             return self._fail(call, parsed.value, str(exc))
         self.calls_made += 1
-        if self.calls_made > MAX_TOOL_CALLS_PER_TURN:
+        if self.calls_made > settings.max_tool_calls:
             result = self._fail(
                 call,
                 parsed.value,
-                f"this turn already made {MAX_TOOL_CALLS_PER_TURN} tool calls; stopping. "
-                "Summarise what you found and ask the user how to proceed.",
+                f"this turn reached its limit of {settings.max_tool_calls} tool calls "
+                "(maxToolCalls); stopping. Summarise what you found and ask the user how to "
+                "proceed, or raise maxToolCalls.",
             )
             result.stop_turn = True
             return result

@@ -4,9 +4,10 @@ The child gets its own process group (start_new_session), stdin from /dev/null a
 stdout/stderr read in chunks, so output without newlines cannot stall us (RE-05). When the
 deadline passes, the task is cancelled, or the main process exits, the whole group is killed:
 SIGTERM, a short grace, then SIGKILL. Processes that leave the group (setsid, nohup with a
-double fork, daemons) are caught by the sandbox's PID namespace under bwrap, and without the
-sandbox by `subreaper=True`: the command then runs under reaper.py, a child subreaper that
-kills every descendant when the command ends, so no leftover holds the output pipe open.
+double fork, daemons, bwrap's sandbox after --new-session) are caught by `subreaper=True`:
+the command then runs under reaper.py, a child subreaper that kills every descendant when the
+command ends or the reaper is stopped, so no leftover holds the output pipe open. Under bwrap
+the sandbox's PID namespace does it too once set up; during set-up only the reaper does.
 """
 
 from __future__ import annotations

@@ -5,8 +5,10 @@ makes itself a child subreaper (PR_SET_CHILD_SUBREAPER): every process the comma
 orphans, through `&`, `nohup`, `setsid` or a double fork, is re-parented to this process
 instead of init, so it stays findable. When the command exits, or this process is asked to
 stop (SIGTERM/SIGINT/SIGHUP, or its parent, the server, dies: PR_SET_PDEATHSIG), it kills every
-descendant and reaps them, then exits with the command's status. Inside bwrap the sandbox's
-PID namespace does the same job; this is for the unsafe tier and hosts without bwrap.
+descendant and reaps them, then exits with the command's status. Sandboxed commands run under
+it too: bwrap's PID namespace ends the tree once the sandbox is up, but a cancel during its
+set-up kills the outer bwrap before the sandbox's first process has armed --die-with-parent
+(it has left the process group by then, --new-session); that process is re-parented here.
 What it cannot catch: processes started on the command's behalf by someone else (a systemd
 user unit, a docker daemon, `at`), which are not its descendants.
 """

@@ -3,8 +3,12 @@
 The sandbox for a command is planned per call (permissions/sandbox_plan.py): only the folders
 whose tier allows writing are writable, and only when the command may write at all; protected
 paths stay read-only there, missing protected names get placeholders that are removed after
-the command. Without the sandbox (unsafe tier, or no bwrap) the command runs under a child
-subreaper (tools/reaper.py) so that nothing it starts outlives it.
+the command. Every command, sandboxed or not, runs under a child subreaper (tools/reaper.py)
+so that nothing it starts outlives it, at every point of its life: inside bwrap the sandbox's
+PID namespace ends the tree too, but not while bwrap is still setting it up (a cancel then
+kills the outer bwrap before the sandbox's first process has armed --die-with-parent, and
+that process has already left the process group through --new-session; the reaper, its
+nearest subreaper ancestor, inherits and kills it).
 """
 
 from __future__ import annotations
@@ -119,7 +123,7 @@ async def run_shell(args: ShellArgs, ctx: ToolContext) -> ToolOutput:
                 env=env,
                 timeout_s=timeout,
                 output_cap=OUTPUT_CAP,
-                subreaper=not sandboxed,
+                subreaper=True,  # also sandboxed: bwrap's set-up has no other guard
             )
         )
         lowered = await _stop_if_tier_lowered(run, ctx, settings.tier)

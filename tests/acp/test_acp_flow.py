@@ -67,7 +67,12 @@ async def test_initialize_advertises_what_claw_does(
         assert again.protocol_version == 1
         new = await agent.conn.new_session(cwd=str(workspace), mcp_servers=[])
         modes = [m.id for m in new.modes.available_modes]
-        assert modes == ["read-only", "write", "shell"]  # unsafe: only from the user's config
+        assert modes == [
+            "read-only",
+            "write",
+            "shell",
+            "plan",
+        ]  # unsafe: only from the user's config
         assert new.modes.current_mode_id == "read-only"
         mode_option, model_option = new.config_options
         assert mode_option.id == "mode" and mode_option.current_value == "read-only"
@@ -394,5 +399,6 @@ async def test_unsafe_is_offered_only_when_the_users_own_config_chose_it(
         new = await agent.conn.new_session(cwd=str(workspace), mcp_servers=[])
         await agent.conn.set_session_mode(session_id=new.session_id, mode_id="read-only")
         await agent.conn.set_session_mode(session_id=new.session_id, mode_id="unsafe")
-    assert [m.id for m in new.modes.available_modes] == ["read-only", "write", "shell", "unsafe"]
+    modes = [m.id for m in new.modes.available_modes]
+    assert modes == ["read-only", "write", "shell", "unsafe", "plan"]
     assert new.modes.current_mode_id == "unsafe"

@@ -72,6 +72,26 @@ def test_stop_reasons_and_plans() -> None:
     ]
 
 
+def test_a_handed_over_plan_and_its_tools() -> None:
+    assert translate.stop_reason("plan") == "end_turn"  # a plan handed over ends the turn
+    steps = translate.plan_steps("# Plan\n1. Rename greet\n- [x] read app.py\n  - a detail\n")
+    assert [(e.content, e.status) for e in steps] == [
+        ("Rename greet", "pending"),
+        ("read app.py", "completed"),
+    ]
+    # A plan without a list is one step, never an empty plan (the client would show nothing).
+    assert [e.content for e in translate.plan_steps("Just rename it.")] == ["Just rename it."]
+    assert translate.tool_kind("exit_plan_mode") == "switch_mode"
+    assert translate.tool_kind("task") == "other"
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=300))
+def test_any_plan_text_gives_a_plan_of_at_least_one_step(plan: str) -> None:
+    steps = translate.plan_steps(plan)
+    assert steps and all(e.status in ("pending", "completed") for e in steps)
+
+
 def test_blocks_become_mentions_and_embedded_text_a_buffer(tmp_path: Path) -> None:
     workspace, root = _workspace(tmp_path)
     file_uri = (tmp_path / "src" / "a.py").as_uri()

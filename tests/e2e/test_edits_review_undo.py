@@ -60,7 +60,7 @@ async def test_proposal_accepted_as_one_versioned_edit(
                 context=types.CodeActionContext(diagnostics=[]),
             )
         )
-        titles = [a.title for a in actions]
+        titles = [a.title for a in actions if "proposal" in a.title]
         assert titles == ["Claw: Accept proposal", "Claw: Reject proposal"]
         accept = actions[0].command
         outcome = await claw.command(accept.command, accept.arguments[0])
@@ -168,15 +168,24 @@ async def test_edit_conflict_retries_against_the_new_buffer(
     claw = await start_claw(
         [workspace], server_env(model.base_url, state_dir), init_options={"tier": "write"}
     )
-    claw.recorder.apply_answers += [False, True]  # the user typed: the first edit is stale
     try:
         uri = claw.open(workspace / "app.py", version=1)
+
+        def user_typed(params: Any) -> bool:  # the user typed: the first edit is stale
+            text = client_docs(claw.client)[uri]["text"]
+            claw.change(uri, "# typed\n" + text, 2)
+            return False
+
+        claw.recorder.apply_answers += [user_typed, True]
         result = await claw.ask("hey", uri=uri)
     finally:
         await claw.client.shutdown_session()
     assert result["stopReason"] == "done"
     assert len(claw.recorder.edits) == 2
+    first, second = (e.edit.document_changes[0].text_document.version for e in claw.recorder.edits)
+    assert (first, second) == (1, 2), "the retry is rebuilt against the new buffer"
     assert result["edits"] == [{"uri": uri, "applied": True}]
+    assert client_docs(claw.client)[uri]["text"].startswith("# typed\n")
 
 
 async def test_unanswered_apply_edit_reports_unknown_status_and_the_turn_ends(

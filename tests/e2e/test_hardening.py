@@ -24,6 +24,10 @@ def raw(model: ScriptedModel, state_dir: Path):
     server.close()
 
 
+# Unique per test process: parallel workers and other runs on the machine sleep too.
+SLEEP = f"sleep 31.{os.getpid()}"
+
+
 def test_requests_before_initialize_get_32002_and_start_no_work(
     raw: RawServer, model: ScriptedModel, workspace: Path
 ) -> None:
@@ -178,7 +182,7 @@ def test_stdin_eof_mid_turn_kills_the_shell_and_exits(
             "tool_calls": [
                 {
                     "name": "shell",
-                    "arguments": {"command": "sleep 31; echo never", "timeout_s": 100},
+                    "arguments": {"command": f"{SLEEP}; echo never", "timeout_s": 100},
                 }
             ]
         }
@@ -192,17 +196,17 @@ def test_stdin_eof_mid_turn_kills_the_shell_and_exits(
             {"command": "claw.ask", "arguments": [{"prompt": "run"}]},
         )
         deadline = time.monotonic() + 10
-        while not _pids_running("sleep 31"):
+        while not _pids_running(SLEEP):
             assert time.monotonic() < deadline
             time.sleep(0.05)
         assert server.proc.stdin
         server.proc.stdin.close()
         server.wait(timeout=10)
         time.sleep(0.3)
-        assert not _pids_running("sleep 31")
+        assert not _pids_running(SLEEP)
     finally:
         server.close()
-        for pid in _pids_running("sleep 31"):
+        for pid in _pids_running(SLEEP):
             os.kill(int(pid), signal.SIGKILL)
 
 

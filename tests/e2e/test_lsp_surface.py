@@ -19,6 +19,10 @@ PROFILES = pytest.mark.parametrize("caps", [VSCODE_LIKE, NEOVIM_LIKE], ids=["vsc
 SLOW_TEXT = {"text": "word " * 400, "chunks": 400, "chunk_delay": 0.01}
 
 
+# Unique per test process: parallel workers and other runs on the machine sleep too.
+SLEEP = f"sleep 30.{os.getpid()}"
+
+
 def code_action_params(
     uri: str, line: int = 0, end: int = 0, diagnostics: list[types.Diagnostic] | None = None
 ) -> types.CodeActionParams:
@@ -133,7 +137,7 @@ async def _start_cancel_case(
                 "tool_calls": [
                     {
                         "name": "shell",
-                        "arguments": {"command": "sleep 30; echo done", "timeout_s": 100},
+                        "arguments": {"command": f"{SLEEP}; echo done", "timeout_s": 100},
                     }
                 ]
             },
@@ -165,7 +169,7 @@ def _sleepers() -> list[str]:
                 cmdline = fh.read().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if "sleep 30; echo done" in cmdline or cmdline.strip() == "sleep 30":
+        if f"{SLEEP}; echo done" in cmdline or cmdline.strip() == SLEEP:
             out.append(pid)
     return out
 

@@ -11,8 +11,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+
 from claw_lsp.agent.turn_extras import PLAN_MODE_NOTE
-from tests.support.lsp import server_env, start_claw
+from tests.support.lsp import ClawSession, server_env, start_claw
 from tests.support.scripted_model import ScriptedModel
 
 PLAN = "1. Rename greet to hello\n2. Add a test"
@@ -26,6 +30,17 @@ def hand_over(plan: str) -> dict[str, Any]:
         "text": "Here is my plan.",
         "tool_calls": [{"name": "exit_plan_mode", "arguments": {"plan": plan}}],
     }
+
+
+async def code_actions(claw: ClawSession, uri: str) -> list[types.CodeAction]:
+    actions = await claw.client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(types.Position(0, 0), types.Position(0, 0)),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    return [a for a in actions or [] if isinstance(a, types.CodeAction)]
 
 
 def names(request: dict[str, Any]) -> set[str]:
@@ -82,10 +97,14 @@ async def test_accept_never_raises_the_tier(
     model.add(hand_over(PLAN), WRITE, {"text": "could not write"})
     claw = await start_claw([workspace], server_env(model.base_url, state_dir))
     claw.recorder.approval_answers.append(None)  # the user dismisses the dialog
+    uri = (workspace / "app.py").as_uri()
     try:
         planned = await claw.ask("/plan add a file")
+        offered = [a.title for a in await code_actions(claw, uri)]
         accepted = await claw.command("claw.acceptPlan", {"session": planned["session"]})
-        nothing = await claw.command("claw.acceptPlan", {"folder": workspace.as_uri()})
+        after = [a.title for a in await code_actions(claw, uri)]
+        with pytest.raises(JsonRpcInvalidParams) as again:
+            await claw.command("claw.acceptPlan", {"folder": workspace.as_uri()})
         status = await claw.command("claw.status", {})
     finally:
         await claw.client.shutdown_session()
@@ -96,7 +115,11 @@ async def test_accept_never_raises_the_tier(
     # At read-only a write still asks (and the dismissed dialog refuses it): no raise.
     assert len(claw.recorder.approvals) == 1 and not (workspace / "new.py").exists()
     assert accepted["stopReason"] == "done" and status["tier"] == "read-only"
-    assert nothing["stopReason"] == "done"  # the stored plan can be accepted again
+    # The plan is offered as a code action anywhere while it waits, and is used up by accepting
+    # it: a second accept would run it twice.
+    assert "Claw: Accept the plan: 1. Rename greet to hello" in offered
+    assert not any(title.startswith("Claw: Accept the plan") for title in after)
+    assert "no plan to accept" in str(again.value)
 
 
 async def test_a_write_written_as_text_in_plan_mode_is_not_run(

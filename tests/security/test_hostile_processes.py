@@ -1,8 +1,9 @@
 """Issue 13, rule 7: a shell command's whole process tree ends with the command.
 
 Background jobs, setsid, nohup and double forks are killed when the command ends or times
-out, and the turn never waits on a pipe a leftover holds: inside bwrap by the sandbox's PID
-namespace, without it (unsafe tier, no bwrap) by the child subreaper (tools/reaper.py).
+out, and the turn never waits on a pipe a leftover holds: by the child subreaper
+(tools/reaper.py) every command runs under, and inside bwrap by the sandbox's PID namespace too
+(cancels during the sandbox's set-up: test_sandbox_startup_cancel.py).
 """
 
 from __future__ import annotations

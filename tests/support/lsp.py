@@ -15,7 +15,12 @@ from pytest_lsp.client import register_lsp_features
 
 SERVER_COMMAND = [sys.executable, "-m", "claw_lsp"]
 
-# Client capability profiles of the two first-class editors.
+# The claw plugins declare claw capabilities (they send initializationOptions.clientCapabilities;
+# `experimental.claw` is the same declaration): they show claw/event themselves, so code actions
+# run in the foreground. Clients without it are plain (tests/e2e/test_plain_clients.py).
+PLUGIN = {"claw": {"events": True}}
+# Client capability profiles of the two first-class editors (both declare window.showMessage:
+# approvals come as dialogs; plain clients are in tests/e2e/test_plain_clients.py).
 VSCODE_LIKE = types.ClientCapabilities(
     workspace=types.WorkspaceClientCapabilities(
         apply_edit=True,
@@ -31,8 +36,11 @@ VSCODE_LIKE = types.ClientCapabilities(
             ],
         ),
     ),
-    window=types.WindowClientCapabilities(work_done_progress=True),
+    window=types.WindowClientCapabilities(
+        work_done_progress=True, show_message=types.ShowMessageRequestClientCapabilities()
+    ),
     general=types.GeneralClientCapabilities(position_encodings=["utf-16"]),
+    experimental=PLUGIN,
 )
 NEOVIM_LIKE = types.ClientCapabilities(
     workspace=types.WorkspaceClientCapabilities(
@@ -48,8 +56,11 @@ NEOVIM_LIKE = types.ClientCapabilities(
             ],
         ),
     ),
-    window=types.WindowClientCapabilities(work_done_progress=True),
+    window=types.WindowClientCapabilities(
+        work_done_progress=True, show_message=types.ShowMessageRequestClientCapabilities()
+    ),
     general=types.GeneralClientCapabilities(position_encodings=["utf-8", "utf-16"]),
+    experimental=PLUGIN,
 )
 
 
@@ -82,10 +93,25 @@ class Recorder:
     messages: list[types.ShowMessageParams] = field(default_factory=list)
     progress: list[Any] = field(default_factory=list)
     approval_answers: list[str | None] = field(default_factory=list)
-    apply_answers: list[bool | None] = field(default_factory=list)  # None: never answer
+    # None: never answer; a callable runs first (the user types) and gives the answer.
+    apply_answers: list[Any] = field(default_factory=list)
     configuration: dict[str, Any] = field(default_factory=dict)
     logs: list[Any] = field(default_factory=list)
     diagnostics: dict[str, Any] = field(default_factory=dict)
+    # Plain-client behaviour (issue 14). eglot_versions: an edit needs the buffer's exact
+    # version (else it is refused) and each text edit bumps it by one, as eglot does.
+    # change_delay: None holds didChange until flush_changes() (Emacs blocked in a request),
+    # a number sends it that many seconds after the edit (eglot's idle timer).
+    eglot_versions: bool = False
+    # Neovim: versions (changedtick) move by 2 per edit; an edit older than the buffer is
+    # dropped silently and still answered `applied: true`.
+    nvim_versions: bool = False
+    change_delay: float | None = 0.0
+    held_changes: list[types.DidChangeTextDocumentParams] = field(default_factory=list)
+    shown_documents: list[types.ShowDocumentParams] = field(default_factory=list)
+    progress_created: list[Any] = field(default_factory=list)
+    apply_answered_at: list[float] = field(default_factory=list)
+    event_times: list[float] = field(default_factory=list)  # monotonic, one per event
 
     def kinds(self) -> list[str]:
         return [e["kind"] for e in self.events]
@@ -176,6 +202,7 @@ async def start_claw(
     capabilities: types.ClientCapabilities = VSCODE_LIKE,
     init_options: dict[str, Any] | None = None,
     recorder: Recorder | None = None,
+    client_info: types.ClientInfo | None = None,
 ) -> ClawSession:
     recorder = recorder or Recorder()
     client = LanguageClient(converter_factory=fixed_converter)
@@ -194,12 +221,21 @@ async def start_claw(
     async def apply_edit(params: types.ApplyWorkspaceEditParams) -> Any:
         recorder.edits.append(params)
         answer = recorder.apply_answers.pop(0) if recorder.apply_answers else True
+        if callable(answer):
+            answer = answer(params)
         if answer is None:
             import asyncio
 
             await asyncio.sleep(3600)
+        if answer and recorder.eglot_versions and not _versions_match(client, params):
+            return types.ApplyWorkspaceEditResult(applied=False, failure_reason="version")
+        if answer and recorder.nvim_versions and not _versions_match(client, params):
+            return types.ApplyWorkspaceEditResult(applied=True)  # "Buffer newer than edits"
         if answer:
-            _mirror_edit(client, params, docs)
+            _mirror_edit(client, params, docs, recorder)
+        import time
+
+        recorder.apply_answered_at.append(time.monotonic())
         return types.ApplyWorkspaceEditResult(applied=bool(answer))
 
     @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
@@ -222,7 +258,10 @@ async def start_claw(
 
     @client.feature("claw/event")
     def claw_event(params: Any) -> None:
+        import time
+
         recorder.events.append(_plain(params))
+        recorder.event_times.append(time.monotonic())
 
     @client.feature("claw/status")
     def claw_status(params: Any) -> None:
@@ -234,7 +273,13 @@ async def start_claw(
 
     @client.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)
     def progress_create(params: Any) -> None:
+        recorder.progress_created.append(params.token)
         return None
+
+    @client.feature(types.WINDOW_SHOW_DOCUMENT)
+    def show_document(params: types.ShowDocumentParams) -> types.ShowDocumentResult:
+        recorder.shown_documents.append(params)
+        return types.ShowDocumentResult(success=True)
 
     await client.start_io(*SERVER_COMMAND, env=env)
     result = await client.initialize_session(
@@ -242,6 +287,7 @@ async def start_claw(
             capabilities=capabilities,
             workspace_folders=[types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in folders],
             initialization_options=init_options,
+            client_info=client_info,
         )
     )
     encoding = result.capabilities.position_encoding or "utf-16"
@@ -262,8 +308,41 @@ def _plain(params: Any) -> Any:
     return params
 
 
+def _versions_match(client: LanguageClient, params: types.ApplyWorkspaceEditParams) -> bool:
+    for change in params.edit.document_changes or []:
+        if isinstance(change, types.TextDocumentEdit) and change.text_document.version is not None:
+            doc = client_docs(client).get(change.text_document.uri)
+            if doc is not None and doc["version"] != change.text_document.version:
+                return False
+    return True
+
+
+def _send_change(
+    client: LanguageClient, recorder: Recorder | None, change: types.DidChangeTextDocumentParams
+) -> None:
+    delay = recorder.change_delay if recorder is not None else 0.0
+    if recorder is not None and delay is None:
+        recorder.held_changes.append(change)
+    elif delay:
+        import asyncio
+
+        asyncio.get_running_loop().call_later(delay, client.text_document_did_change, change)
+    else:
+        client.text_document_did_change(change)
+
+
+def flush_changes(client: LanguageClient, recorder: Recorder) -> None:
+    """The held didChange notifications go out (Emacs went idle)."""
+    held, recorder.held_changes[:] = list(recorder.held_changes), []
+    for change in held:
+        client.text_document_did_change(change)
+
+
 def _mirror_edit(
-    client: LanguageClient, params: types.ApplyWorkspaceEditParams, docs: dict[str, str]
+    client: LanguageClient,
+    params: types.ApplyWorkspaceEditParams,
+    docs: dict[str, str],
+    recorder: Recorder | None = None,
 ) -> None:
     """Act like an editor: apply the edit to open documents and send didChange, and write
     unopened files to disk (as VS Code's refactoring autosave would)."""
@@ -299,15 +378,19 @@ def _mirror_edit(
         encoding = PositionEncoding(getattr(client, "_claw_encoding", "utf-16"))
         new = apply_edits(base, edits, encoding)
         if doc:
-            doc["version"] += 1
+            eglot = recorder is not None and recorder.eglot_versions
+            nvim = recorder is not None and recorder.nvim_versions
+            doc["version"] += len(change.edits) if eglot else 2 if nvim else 1
             doc["text"] = new
-            client.text_document_did_change(
+            _send_change(
+                client,
+                recorder,
                 types.DidChangeTextDocumentParams(
                     text_document=types.VersionedTextDocumentIdentifier(
                         uri=uri, version=doc["version"]
                     ),
                     content_changes=[types.TextDocumentContentChangeWholeDocument(text=new)],
-                )
+                ),
             )
         else:
             path.write_text(new)

@@ -15,11 +15,18 @@ A reply is a dict; all keys optional:
   status, body, headers   a plain HTTP reply instead of a completion (errors, HTML, 429 ...)
   raw_sse         list of raw SSE `data:` payload strings sent verbatim (stream oddities)
   stall           send headers and then nothing for this many seconds
+  trailing_bytes  after [DONE], this many bytes of SSE comments before the body ends
 
 Every request (any method and path) is also recorded in `seen` as {method, path, headers}, and
 `garbled` counts connections whose first bytes were not HTTP (a TLS hello sent to it).
 `models_replies` queues replies for GET .../models (same keys as status replies; default: the
 model list), so a test can make the listing redirect.
+
+Connections (issue 22): `keep_alive=True` streams with chunked transfer encoding and keeps the
+connection open, as vLLM, llama.cpp and Ollama do (the default closes it after every stream).
+`connections` counts the TCP connections accepted, `request_connections[i]` is the connection
+chat request i came on, `request_bytes[i]` its body size; `replied()` is called once a chat
+reply is completely flushed (benchmarks time the client from there to its next request).
 
 Run as a process (for the Neovim and VS Code suites):
   python -m tests.support.scripted_model --script replies.json --port-file PATH
@@ -30,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -41,9 +49,17 @@ EXHAUSTED_TEXT = "(scripted model: no more replies)"
 
 class ScriptedModel:
     def __init__(
-        self, replies: list[dict[str, Any]] | None = None, model: str = "scripted"
+        self,
+        replies: list[dict[str, Any]] | None = None,
+        model: str = "scripted",
+        *,
+        keep_alive: bool = False,
     ) -> None:
         self.model = model
+        self.keep_alive = keep_alive
+        self.connections = 0
+        self.request_connections: list[int] = []
+        self.request_bytes: list[int] = []
         self.replies: list[dict[str, Any]] = list(replies or [])
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
@@ -60,7 +76,7 @@ class ScriptedModel:
     # -- lifecycle -------------------------------------------------------------------------
     def start(self, port: int = 0, host: str = "127.0.0.1") -> ScriptedModel:
         handler = _make_handler(self)
-        self._server = ThreadingHTTPServer((host, port), handler)
+        self._server = _QuietServer((host, port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -102,9 +118,21 @@ class ScriptedModel:
             self.requests.append(body)
             self.headers.append(headers)
 
+    def replied(self) -> None:
+        """Called when a chat reply has been flushed completely (a hook for benchmarks)."""
+
     def chat_requests(self) -> list[dict[str, Any]]:
         with self._lock:
             return [r for r in self.requests if "messages" in r]
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that drops a keep-alive connection with data unread resets it: not an error.
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def _chunk_text(text: str, pieces: int) -> list[str]:
@@ -189,6 +217,14 @@ def _make_handler(state: ScriptedModel) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: Any) -> None:
             pass
 
+        def setup(self) -> None:
+            super().setup()
+            # As uvicorn and llama.cpp do: small SSE events go out at once (no Nagle delay).
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            with state._lock:
+                state.connections += 1
+                self.connection_number = state.connections
+
         def parse_request(self) -> bool:
             ok = super().parse_request()
             with state._lock:
@@ -254,8 +290,12 @@ def _make_handler(state: ScriptedModel) -> type[BaseHTTPRequestHandler]:
             if not self.path.rstrip("/").endswith("/chat/completions"):
                 self._json(404, {"error": {"message": "not found"}})
                 return
+            with state._lock:
+                state.request_connections.append(self.connection_number)
+                state.request_bytes.append(length)
             state.record(body, {k.lower(): v for k, v in self.headers.items()})
             self._reply(state.next_reply(), bool(body.get("stream")))
+            state.replied()
 
         def _reply(self, reply: dict[str, Any], stream: bool) -> None:
             time.sleep(float(reply.get("delay", 0)))
@@ -273,15 +313,20 @@ def _make_handler(state: ScriptedModel) -> type[BaseHTTPRequestHandler]:
             if not stream:
                 self._json(200, _plain_completion(reply, state.model))
                 return
+            chunked = state.keep_alive
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-cache")
-            self.send_header("Connection", "close")
+            if chunked:
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                self.send_header("Connection", "close")
             self.end_headers()
-            self.close_connection = True
+            self.close_connection = not chunked
             if "stall" in reply:
                 self.wfile.flush()
                 time.sleep(float(reply["stall"]))
+                self.close_connection = True
                 return
             payloads = reply.get("raw_sse")
             chunks = (
@@ -297,15 +342,25 @@ def _make_handler(state: ScriptedModel) -> type[BaseHTTPRequestHandler]:
                         self.wfile.flush()
                         self.connection.shutdown(2)
                         return
-                    self.wfile.write(f"data: {payload}\n\n".encode())
-                    self.wfile.flush()
+                    self._event(f"data: {payload}\n\n".encode(), chunked)
                     if delay:
                         time.sleep(delay)
                 if payloads is None:
-                    self.wfile.write(b"data: [DONE]\n\n")
+                    self._event(b"data: [DONE]\n\n", chunked)
+                trailing = int(reply.get("trailing_bytes", 0))
+                for _ in range(0, trailing, 8192):
+                    self._event(b":" + b"x" * 8190 + b"\n", chunked)
+                if chunked:
+                    self.wfile.write(b"0\r\n\r\n")  # the end of the body: the connection stays
                 self.wfile.flush()
             except (BrokenPipeError, ConnectionResetError, OSError):
                 pass  # the client went away (cancel): that is what some tests check
+
+        def _event(self, data: bytes, chunked: bool) -> None:
+            if chunked:
+                data = b"%x\r\n%s\r\n" % (len(data), data)
+            self.wfile.write(data)
+            self.wfile.flush()
 
     return Handler
 

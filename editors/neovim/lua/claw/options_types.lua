@@ -16,6 +16,7 @@
 ---@field emptyStreamRetry? boolean Retry once without streaming when a streamed reply with tools comes back empty (some Ollama builds).
 ---@field tier? 'read-only'|'write'|'shell'|'unsafe' Permission tier the server starts with (see security.md). (user-level only)
 ---@field approvals? 'ask'|'deny' What happens when a tool call needs more than the tier allows. (user-level only)
+---@field approvalPrompt? 'auto'|'dialog'|'diagnostic' How an approval reaches you (see clients.md).
 ---@field approvalTimeout? number Seconds to answer an approval before it counts as denied.
 ---@field permissions? table<string, table> `{allow = [...], ask = [...], deny = [...]}` rules (see security.md). (user-level only)
 ---@field protectedPaths? string[] Extra globs that always need approval to change. (user-level only)
@@ -25,6 +26,7 @@
 ---@field envPassthrough? string[] Extra environment variable names passed to shell commands (secret-looking names never are). (user-level only)
 ---@field editMode? 'apply'|'propose' Whether agent edits are applied at once or held as proposals to review.
 ---@field maxTurns? integer Model calls per prompt, at most.
+---@field maxToolCalls? integer Tool calls per prompt, at most (`maxTurns` counts model calls); the turn then stops and says so.
 ---@field clientRequestTimeout? number Seconds to wait for the editor's answer to `workspace/applyEdit` and other requests.
 ---@field stateDir? string Where sessions are stored. (user-level only)
 ---@field languageServers? table<string, table> Language servers claw runs itself for plain LSP clients and the CLI: `{NAME: {command: [...], filetypes?, extensions?, initializationOptions?, settings?}}` (see Language servers below). VS Code and Neovim use their own servers instead. (user-level only)

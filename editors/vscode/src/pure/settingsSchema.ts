@@ -12,6 +12,7 @@ export const SERVER_KEYS = [
   "emptyStreamRetry",
   "tier",
   "approvals",
+  "approvalPrompt",
   "approvalTimeout",
   "permissions",
   "protectedPaths",
@@ -21,6 +22,7 @@ export const SERVER_KEYS = [
   "envPassthrough",
   "editMode",
   "maxTurns",
+  "maxToolCalls",
   "clientRequestTimeout",
   "stateDir",
   "languageServers",
@@ -66,6 +68,11 @@ export const ENUMS: Record<string, readonly string[]> = {
     "ask",
     "deny"
   ],
+  "approvalPrompt": [
+    "auto",
+    "dialog",
+    "diagnostic"
+  ],
   "editMode": [
     "apply",
     "propose"
@@ -97,6 +104,10 @@ export const BOUNDS: Record<string, { minimum?: number; maximum?: number }> = {
   "maxTurns": {
     "minimum": 1,
     "maximum": 500
+  },
+  "maxToolCalls": {
+    "minimum": 1,
+    "maximum": 10000
   },
   "clientRequestTimeout": {
     "minimum": 0.5,
