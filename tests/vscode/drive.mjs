@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { chatScenarios } from "./drive_chat.mjs";
+import { planScenarios } from "./drive_plan.mjs";
 
 const config = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const require = createRequire(path.join(config.depsDir, "node_modules", "x.js"));
@@ -335,6 +336,12 @@ async function mainSession() {
     page, config, path, scenario, waitFor, viewFrame, viewText, waitForView, typeInInput, sendFromInput,
     waitForCompletion, statusBarText, runPalette, openFile, focusEditorText, turnCount, waitForTurnEnd,
     waitForBuffer, bufferText,
+  });
+
+  // Issues 18/20: plan mode from the toolbar, the plan's buttons, todos, a subagent (drive_plan.mjs).
+  await planScenarios({
+    page, config, path, scenario, waitFor, viewFrame, sendFromInput, turnCount, waitForTurnEnd,
+    runPalette, requests: () => modelControl("/_requests"),
   });
 
   results.viewText = await viewText().catch(() => null);

@@ -28,7 +28,12 @@ CODE_SERVER = DEPS_DIR / "node_modules" / ".bin" / "code-server"
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT_TARGET = REPO_ROOT / "docs" / "images" / "vscode-conversation.png"
 # Screenshots the driver takes along the way (artifacts/NAME), refreshed in docs/images too.
-EXTRA_SCREENSHOTS = ("vscode-chat-diff.png", "vscode-completion.png", "vscode-toolbar.png")
+EXTRA_SCREENSHOTS = (
+    "vscode-chat-diff.png",
+    "vscode-completion.png",
+    "vscode-toolbar.png",
+    "vscode-plan.png",
+)
 SERVER_EXECUTABLE = Path(sys.executable).parent / "claw-lsp"
 INSTALL_HINT = "run scripts/install-vscode-test-deps.sh first"
 
@@ -113,6 +118,57 @@ SCENARIOS: dict[str, list[dict[str, Any]]] = {
         {"text": "Navigated and checked."},
     ],
 }
+
+
+# Issues 18/20: plan mode from the toolbar (drive_plan.mjs). The plan turn keeps a todo list,
+# delegates a search to a subagent (whose one reply is CHILD_ANSWER) and hands over PLAN; the
+# accepted turn ticks the list through. The plan scenario's requests, in order: plan turn 0-3
+# (3 is after the child's answer), child 2, accepted turn 4-6.
+PLAN = "1. Read demo.py\n2. Set x to 7"
+CHILD_ANSWER = "CHILD-ANSWER: x is set only in demo.py, line 1."
+PLAN_TODOS = [
+    {"id": "1", "content": "Read demo.py", "status": "in_progress"},
+    {"id": "2", "content": "Set x to 7", "status": "pending"},
+]
+EDITED_PLAN = "1. Rename x to renamed_by_user\n2. Keep the tests green"
+
+
+def _todo_call(*statuses: str) -> dict[str, Any]:
+    todos = [{**todo, "status": status} for todo, status in zip(PLAN_TODOS, statuses, strict=True)]
+    return {"tool_calls": [{"name": "todo_write", "arguments": {"todos": todos}}]}
+
+
+def _plan_call(plan: str) -> dict[str, Any]:
+    return {"tool_calls": [{"name": "exit_plan_mode", "arguments": {"plan": plan}}]}
+
+
+SCENARIOS.update(
+    {
+        "plan": [
+            _todo_call("in_progress", "pending"),
+            {
+                "tool_calls": [
+                    {
+                        "name": "task",
+                        "arguments": {
+                            "description": "Find where x is set",
+                            "prompt": "Find every assignment to x in the workspace.",
+                            "agent": "explore",
+                        },
+                    }
+                ]
+            },
+            {"text": CHILD_ANSWER},
+            _plan_call(PLAN),
+            _todo_call("completed", "in_progress"),
+            _todo_call("completed", "completed"),
+            {"text": "Both steps are done."},
+        ],
+        "planEdit": [_plan_call("1. Rename x to y\n2. Keep the tests green"), {"text": "Renamed."}],
+        "planPalette": [_plan_call("- Accepted from the palette"), {"text": "Carried out."}],
+        "planKeep": [_plan_call("1. Something else")],
+    }
+)
 
 
 def _missing_dependencies() -> list[str]:
@@ -259,7 +315,7 @@ def _code_server_session(
         (base / "config.json").write_text(json.dumps(config))
         driver = subprocess.run(
             ["node", str(HARNESS_DIR / "drive.mjs"), str(base / "config.json")],
-            cwd=HARNESS_DIR, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+            cwd=HARNESS_DIR, capture_output=True, text=True, timeout=480, stdin=subprocess.DEVNULL,
         )  # fmt: skip
         results: dict[str, Any] = json.loads(Path(config["results"]).read_text())
         results["driverOutput"] = driver.stdout[-4000:] + driver.stderr[-4000:]

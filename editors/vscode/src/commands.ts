@@ -205,24 +205,9 @@ export class ClawCommands {
     const session = this.conversation.lastSession;
     const folder = activeFolderUri();
     const argument: Record<string, unknown> = session ? { session } : folder ? { folder } : {};
-    const localTurn = this.conversation.startLocalTurn("Accept the plan");
-    const cancellation = new vscode.CancellationTokenSource();
-    this.running = { cancellation, localTurn };
-    this.onBusyChanged();
-    this.view.refresh();
-    void this.view.reveal();
-    try {
-      const result = await this.client.execute<AskResult>("claw.acceptPlan", argument, cancellation.token);
-      this.conversation.finishAsk(localTurn, result ?? {});
-    } catch (error) {
-      if (cancellation.token.isCancellationRequested) this.conversation.finishAsk(localTurn, { stopReason: "cancelled" });
-      else this.conversation.failAsk(localTurn, errorText(error));
-    } finally {
-      cancellation.dispose();
-      this.running = undefined;
-      this.onBusyChanged();
-      this.view.refresh();
-    }
+    // The plan in the view no longer offers its buttons once accepted from the palette.
+    this.conversation.settlePlans("accepted");
+    await this.runTurn("claw.acceptPlan", argument, "Accept the plan");
   }
 
   async cancel(): Promise<void> {

@@ -68,9 +68,12 @@ test("a plan offers Accept / Edit / Keep planning until it is settled", () => {
   assert.match(html, /data-action="editPlan"/);
   assert.match(html, /data-action="keepPlanning"/);
   assert.match(html, /<strong>Change<\/strong>/);
+  // The webview's in-place editor finds a proposed plan by its class and keeps it by its key.
+  assert.match(html, /class="item plan plan-proposed"[^>]*data-key="[^"]+\/plan\/\d+"/);
   conversation.settlePlans("accepted");
   html = renderConversation(conversation.view, options);
   assert.doesNotMatch(html, /acceptPlan/);
+  assert.doesNotMatch(html, /plan-proposed/);
   assert.match(html, /accepted/);
 });
 

@@ -70,12 +70,15 @@ local function client_state(client)
   return state.client(client.id)
 end
 
---- Sends a claw.ask and streams it into the conversation.
+--- Sends a turn (claw.ask, or `turn.command` such as claw.acceptPlan) and streams it into the
+--- conversation: busy, <C-c> cancel, the session and ClawAskDone work the same for both.
 ---@param client vim.lsp.Client
 ---@param bufnr integer?
----@param argument table  the claw.ask argument (prompt, uri, range, ...)
+---@param argument table  the command's argument (claw.ask: prompt, uri, range, ...)
 ---@param on_done fun(err: table?, result: table?)?
-function M.send_ask(client, bufnr, argument, on_done)
+---@param turn { command: string, shown: string }?  another turn command, and what the chat shows
+function M.send_ask(client, bufnr, argument, on_done, turn)
+  local command = turn and turn.command or 'claw.ask'
   local cs = client_state(client)
   argument.folder = argument.folder or client_mod.folder_uri(client, bufnr)
   if bufnr then
@@ -88,16 +91,16 @@ function M.send_ask(client, bufnr, argument, on_done)
       where = ('%s:%d-%d'):format(where, argument.range.start.line + 1, argument.range['end'].line + 1)
     end
   end
-  chat.begin_turn(argument.prompt, where)
+  chat.begin_turn(turn and turn.shown or argument.prompt, where)
   if config.get().chat.auto_open then
     chat.open()
   end
   cs.busy = true
-  if state.mode == 'plan' and argument.mode == nil then
+  if command == 'claw.ask' and state.mode == 'plan' and argument.mode == nil then
     argument.mode = 'plan'
   end
   local token = ('claw-ask-%d'):format(vim.uv.hrtime())
-  cs.ask_request = client_mod.exec(client, 'claw.ask', argument, function(err, result)
+  cs.ask_request = client_mod.exec(client, command, argument, function(err, result)
     cs.ask_request = nil
     cs.busy = false
     if type(result) == 'table' and result.session then

@@ -194,6 +194,9 @@ local function render_todos(todos)
       local pos = vim.api.nvim_buf_get_extmark_by_id(buf, ns, block.mark, {})
       if pos[1] then
         vim.api.nvim_buf_set_lines(buf, pos[1], pos[1] + block.count, false, lines)
+        -- Replacing the lines moves the mark past them: pin it back to the list's first line,
+        -- or the next redraw would overwrite what follows the list.
+        vim.api.nvim_buf_set_extmark(buf, ns, pos[1], 0, { id = block.mark })
         block.count = #lines
       end
     end)

@@ -91,14 +91,21 @@ function M.accept_plan()
     vim.notify('claw: there is no plan to accept', vim.log.levels.WARN)
     return
   end
-  render.pending_plan = nil
-  state.mode = 'ask'
-  local chat = require('claw.chat')
-  chat.begin_turn('(accepted the plan)', nil)
-  client_mod.call('claw.acceptPlan', function(client, bufnr)
-    return { session = pending.session, plan = pending.plan, folder = client_mod.folder_uri(client, bufnr) }
-  end, function(err, result)
-    chat.finish(err, result)
+  local bufnr = client_mod.source_buffer()
+  client_mod.with_client(bufnr, function(client)
+    local cs = state.client(client.id)
+    if cs.busy then
+      vim.notify('claw: a turn is still running (<C-c> cancels it)', vim.log.levels.WARN)
+      return
+    end
+    render.pending_plan = nil
+    state.mode = 'ask'
+    -- The accepted turn is a turn like an ask: busy, cancellable, its session the current one.
+    local argument = { session = pending.session, plan = pending.plan }
+    require('claw.actions').send_ask(client, bufnr, argument, nil, {
+      command = 'claw.acceptPlan',
+      shown = '(accepted the plan)',
+    })
   end)
 end
 

@@ -113,7 +113,7 @@ function renderItem(item: ConversationItem, turnKey: string, index: number, opti
           ? `<div class="actions">${button("acceptPlan", "Accept", { plan: item.plan, session }, true)}` +
             `${button("editPlan", "Edit", { plan: item.plan })}${button("keepPlanning", "Keep planning", {})}</div>`
           : `<div class="plan-state">${item.state === "accepted" ? "accepted" : "superseded"}</div>`;
-      return `<div class="item plan" role="region" aria-label="Plan"><div class="plan-title">Plan</div><div class="markdown">${renderMarkdown(item.plan)}</div>${actions}</div>`;
+      return `<div class="item plan plan-${item.state}" role="region" aria-label="Plan" data-key="${escapeHtml(`${turnKey}/plan/${index}`)}"><div class="plan-title">Plan</div><div class="markdown">${renderMarkdown(item.plan)}</div>${actions}</div>`;
     }
   }
 }

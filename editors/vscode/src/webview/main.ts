@@ -17,6 +17,7 @@ import {
   replaceToken,
 } from "../pure/composer";
 import type { ToolbarState } from "../pure/toolbar";
+import { PlanEdits } from "./planEditor";
 import { renderToolbar } from "./toolbarView";
 
 interface VsCodeApi {
@@ -54,6 +55,7 @@ let sendWith: "enter" | "ctrlEnter" = "enter";
 let busy = false;
 let completion: { token: CompletionToken; items: CompletionItem[]; active: number } | undefined;
 let completionRequest = 0;
+const planEdits = new PlanEdits();
 input.value = typeof saved.draft === "string" ? saved.draft : "";
 
 function saveState(): void {
@@ -68,6 +70,7 @@ function renderTranscript(html: string): void {
   for (const details of root.querySelectorAll<HTMLDetailsElement>("details[data-key]")) {
     if (openKeys.has(details.dataset.key ?? "")) details.open = true;
   }
+  planEdits.restore(root);
   if (followStream) scroller.scrollTop = scroller.scrollHeight;
 }
 
@@ -89,14 +92,16 @@ root.addEventListener("click", (event) => {
   event.preventDefault();
   const action = target.dataset.action;
   if (action === "editPlan") {
-    // Edit: the plan goes into the input, to be changed and sent as the next planning prompt.
-    input.value = target.dataset.plan ?? "";
-    input.focus();
-    autosize();
+    // Edit: the plan becomes editable in place; Accept then carries out the edited text.
+    const block = target.closest<HTMLElement>(".item.plan");
+    if (block) planEdits.start(block, target.dataset.plan ?? "");
     return;
   }
+  const editedPlan = planEdits.settle(target, action);
+  // An accepted plan is carried out: the next message is an ordinary ask again (as in Neovim).
+  if (action === "acceptPlan") modeSelect.value = "ask";
   if (target instanceof HTMLButtonElement && target.dataset.keep !== "enabled") target.disabled = true;
-  vscode.postMessage({ ...target.dataset, action });
+  vscode.postMessage({ ...target.dataset, action, ...(editedPlan !== undefined ? { plan: editedPlan } : {}) });
   if (target instanceof HTMLButtonElement && target.dataset.keep === "enabled") {
     const label = target.textContent;
     target.textContent = "Done";
