@@ -51,5 +51,8 @@ fi
 "$VENV/bin/mypy"
 "$VENV/bin/ruff" format --check claw_lsp tests/e2e tests/support >/dev/null || {
   echo "test-all: ruff format would change files (run: $VENV/bin/ruff format claw_lsp tests)"; }
-"$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"
+# Three workers on two cores: most tests wait on a subprocess (the server, an editor, a model),
+# so this halves the run; a whole file stays on one worker (module fixtures, one editor each).
+# CLAW_TEST_WORKERS=0 runs everything in this process.
+"$VENV/bin/python" -m pytest -q -p no:cacheprovider -n "${CLAW_TEST_WORKERS:-3}" --dist loadfile "$@"
 echo "test-all: finished in $((SECONDS - start)) s"
