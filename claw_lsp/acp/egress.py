@@ -14,11 +14,10 @@ from acp._transport import NdjsonTransport, Transport
 from acp.stdio import stdio_streams
 from acp.task import MessageSender, TaskSupervisor
 
-from claw_lsp.foundation.secrets import redact
+from claw_lsp.foundation.secrets import redact_json
 
 ACTIONABLE_REQUESTS = frozenset({"fs/write_text_file"})
 STDIO_LIMIT_BYTES = 50 * 1024 * 1024  # the SDK's own default for agents (embedded files)
-_SEPARATOR = "\n\x00\n"  # no secret shape spans it; joins a frame's strings for one check
 
 
 class RedactingTransport:
@@ -43,31 +42,5 @@ async def stdio_transport(supervisor: TaskSupervisor) -> RedactingTransport:
 def outgoing(frame: dict[str, Any]) -> dict[str, Any]:
     if frame.get("method") in ACTIONABLE_REQUESTS:
         return frame
-    strings: list[str] = []
-    _collect(frame, strings)
-    joined = _SEPARATOR.join(strings)
-    if redact(joined) == joined:
-        return frame  # the common case: one pass over the frame's text, nothing to mask
-    masked: dict[str, Any] = _map_strings(frame)
+    masked: dict[str, Any] = redact_json(frame)
     return masked
-
-
-def _collect(value: Any, out: list[str]) -> None:
-    if isinstance(value, str):
-        out.append(value)
-    elif isinstance(value, dict):
-        for item in value.values():
-            _collect(item, out)
-    elif isinstance(value, list):
-        for item in value:
-            _collect(item, out)
-
-
-def _map_strings(value: Any) -> Any:
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {k: _map_strings(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_map_strings(v) for v in value]
-    return value

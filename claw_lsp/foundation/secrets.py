@@ -302,3 +302,41 @@ def neutralize_markdown(text: str) -> str:
     text = _REMOTE_IMAGE.sub(lambda m: f"[remote image removed: {m.group(1)}]", text)
     text = _REMOTE_IMAGE_REF.sub(lambda m: f"[{m.group(1)}]: (remote reference removed)", text)
     return _HTML_IMAGE.sub("[remote content removed]", text)
+
+
+# Joins a frame's strings for one check; no secret shape spans it.
+_JSON_SEPARATOR = "\n\x00\n"
+
+
+def redact_json(value: Any) -> Any:
+    """A JSON-shaped value (a frame or a part of one) with every string in it redacted; the
+    same object when nothing needed masking (one pass over its joined text: the common case)."""
+    strings: list[str] = []
+    _collect_strings(value, strings)
+    if not strings:
+        return value
+    joined = _JSON_SEPARATOR.join(strings)
+    if redact(joined) == joined:
+        return value
+    return _map_strings(value)
+
+
+def _collect_strings(value: Any, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _collect_strings(item, out)
+    elif isinstance(value, list):
+        for item in value:
+            _collect_strings(item, out)
+
+
+def _map_strings(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: _map_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_map_strings(v) for v in value]
+    return value

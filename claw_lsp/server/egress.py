@@ -16,13 +16,12 @@ from __future__ import annotations
 from typing import Any
 
 from claw_lsp.foundation.escape import escape_fields, escape_for_display
-from claw_lsp.foundation.secrets import redact
+from claw_lsp.foundation.secrets import redact_json
 
 # Requests the server sends whose params the editor acts on.
 ACTIONABLE_REQUESTS = frozenset({"workspace/applyEdit", "claw/saveDocuments"})
 # Answers to these client requests are shown to people (or are the server's own status).
 REDACTED_RESPONSES = frozenset({"initialize", "shutdown", "workspace/executeCommand"})
-_SEPARATOR = "\n\x00\n"  # no secret shape spans it; joins a frame's strings for one check
 
 
 def outgoing(frame: dict[str, Any], answered_method: str | None) -> dict[str, Any]:
@@ -48,35 +47,8 @@ def _redacted(frame: dict[str, Any], key: str) -> dict[str, Any]:
     value = frame.get(key)
     if value is None or isinstance(value, bool | int | float):
         return frame
-    strings: list[str] = []
-    _collect(value, strings)
-    if not strings:
-        return frame
-    joined = _SEPARATOR.join(strings)
-    if redact(joined) == joined:
-        return frame  # the common case: one pass over the frame's text, nothing to mask
-    return {**frame, key: _map_strings(value, redact)}
-
-
-def _collect(value: Any, out: list[str]) -> None:
-    if isinstance(value, str):
-        out.append(value)
-    elif isinstance(value, dict):
-        for item in value.values():
-            _collect(item, out)
-    elif isinstance(value, list):
-        for item in value:
-            _collect(item, out)
-
-
-def _map_strings(value: Any, change: Any) -> Any:
-    if isinstance(value, str):
-        return change(value)
-    if isinstance(value, dict):
-        return {k: _map_strings(v, change) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_map_strings(v, change) for v in value]
-    return value
+    masked = redact_json(value)
+    return frame if masked is value else {**frame, key: masked}
 
 
 def _escaped(frame: dict[str, Any], method: str) -> dict[str, Any]:
