@@ -32,6 +32,16 @@ from claw_lsp.server.egress import outgoing
 log = logging.getLogger(__name__)
 
 SERVER_NOT_INITIALIZED = -32002
+# Emacs' jsonrpc.el (eglot's transport, Emacs 28 and 29) reads whatever the pipe holds and
+# dispatches its frames in a loop; the response to a synchronous `jsonrpc-request` (eglot's
+# executeCommand, codeAction) `throw`s out of that loop, so the frames that came in the same
+# read (a background turn's first events, its workspace/applyEdit) wait in the process buffer
+# until more output arrives: the edit is answered only when the server has already timed it
+# out. A frame sent after a response is therefore followed, once the server falls quiet, by an
+# ignorable `$/` notification (LSP: a client may ignore any `$/` notification) that makes the
+# client read again; later ones cover a nudge that itself came in the same read.
+FLUSH_NOTIFICATION = "$/claw/flush"
+FLUSH_AFTER_S = (0.2, 1.0, 3.0)
 ALWAYS_ALLOWED = {types.INITIALIZE, types.EXIT}
 # A client's own mistakes: the client got a clear error; stderr (the editor's LSP log) gets one
 # line, never a traceback, and never the request's params.
@@ -85,6 +95,8 @@ class ClawProtocol(LanguageServerProtocol):
         # (_request_futures): these say whose each pending id is.
         self.client_requests: dict[Any, str] = {}  # id -> method, until answered
         self.server_requests: set[Any] = set()
+        self._after_response = False  # a frame since the last response may be stuck unread
+        self._flushes: list[asyncio.TimerHandle] = []
 
     # -- lifecycle gates ---------------------------------------------------------------------
     def handle_message(self, message: Any) -> None:
@@ -144,9 +156,40 @@ class ClawProtocol(LanguageServerProtocol):
             log.exception("could not serialise an outgoing message")
             return
         answered = None
-        if isinstance(frame, dict) and "method" not in frame and "id" in frame:
+        is_response = isinstance(frame, dict) and "method" not in frame and "id" in frame
+        if is_response:
             answered = self.client_requests.pop(frame["id"], None)
         super()._send_data(outgoing(frame, answered) if isinstance(frame, dict) else frame)
+        if is_response:
+            self._after_response = True
+        elif self._after_response and frame.get("method") != FLUSH_NOTIFICATION:
+            self._schedule_flushes()
+
+    # -- frames stuck behind a response in the client's read (FLUSH_NOTIFICATION) ------------
+    def _schedule_flushes(self) -> None:
+        """(Re)arms the nudges: they go out once the server has been quiet for a while."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        for handle in self._flushes:
+            handle.cancel()
+        last = len(FLUSH_AFTER_S) - 1
+        self._flushes = [
+            loop.call_later(delay, self._send_flush, index == last)
+            for index, delay in enumerate(FLUSH_AFTER_S)
+        ]
+
+    def _send_flush(self, last: bool) -> None:
+        if last:
+            self._after_response = False
+            self._flushes = []
+        if self._shutdown or self.writer is None:
+            return
+        try:
+            self.notify(FLUSH_NOTIFICATION, None)
+        except Exception:
+            log.debug("could not send %s", FLUSH_NOTIFICATION, exc_info=True)
 
     # -- errors leave scrubbed ---------------------------------------------------------------
     def _send_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:

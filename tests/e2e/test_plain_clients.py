@@ -421,3 +421,30 @@ async def test_a_failed_background_turn_reports_the_error(
     (error,) = [m for m in claw.recorder.messages if m.type == types.MessageType.Error]
     assert error.message.startswith("claw: ") and "model not loaded" in error.message
     assert "sk-test-SECRET" not in error.message
+
+
+async def test_frames_after_a_response_are_followed_by_a_flush_once_the_server_is_quiet(
+    model: ScriptedModel, workspace: Path, state_dir: Path
+) -> None:
+    # Emacs' jsonrpc.el leaves the frames that came in the same read as the response to its
+    # synchronous request unread until more output arrives (tests/emacs): the background
+    # turn's answer, sent after the response to claw.ask, must be followed by a `$/claw/flush`.
+    model.add({"text": "It greets."})
+    claw = await start_claw([workspace], server_env(model.base_url, state_dir), capabilities=EGLOT)
+    flushes: list[int] = []  # how many messages the client had when each flush came
+    claw.client.feature("$/claw/flush")(lambda params: flushes.append(len(claw.recorder.messages)))
+    try:
+        started = await claw.ask("what does it do", background=True)
+        assert started["started"] is True
+        await wait_for(lambda: any("It greets." in m for m in message_texts(claw)), "the answer")
+        answer_at = len(claw.recorder.messages)
+
+        def after() -> int:
+            return sum(n >= answer_at for n in flushes)
+
+        await wait_for(lambda: after() >= 1, "a flush after the answer")
+        await wait_for(lambda: after() >= 3, "the rest of the series")
+        await asyncio.sleep(1.0)
+        assert after() == 3, "a quiet server stops nudging after the series"
+    finally:
+        await claw.client.shutdown_session()

@@ -195,6 +195,10 @@
       (cl-assert (not (claw-shown "Timed out"))))))
 
 (claw-log "messages: %S" (reverse claw-messages))
+(dolist (buffer (buffer-list))  ; the JSON-RPC traffic as eglot saw it, timed, for a failure
+  (when (string-match-p "events" (buffer-name buffer))
+    (with-current-buffer buffer
+      (write-region nil nil (concat (getenv "CLAW_TEST_LOG") ".events") t 'quiet))))
 (dolist (buffer (buffer-list))  ; the server's log (eglot keeps its stderr in a buffer)
   (when (string-match-p "stderr" (buffer-name buffer))
     (with-current-buffer buffer

@@ -80,4 +80,5 @@ def test_eglot_suite(tmp_path: Path) -> None:
         for m in request["messages"]
         if m["role"] == "tool"
     ]
+    # The JSON-RPC traffic as eglot logged it (its events buffer) is in spec.log.events.
     assert not any("unknown" in r or "rejected" in r for r in tool_results), tool_results
