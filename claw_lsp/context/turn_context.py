@@ -114,19 +114,24 @@ class NestedRulesWatch:
 
     def __init__(self, *, home: Path | None = None) -> None:
         self._home = home
-        self._looked_at: tuple[frozenset[Path], frozenset[Path]] | None = None
+        self._known: set[Path] = set()  # worked paths already looked at (a set test per step)
+        self._folders: set[Path] = set()
 
     def message(
         self, root: Root, history: Sequence[Mapping[str, Any]], worked_paths: Iterable[Path]
     ) -> dict[str, Any] | None:
         paths = list(worked_paths)
-        key = (
-            frozenset(p.parent for p in paths),
-            frozenset(p for p in paths if p.name in _RULES_NAMES or ".claude" in p.parts),
-        )
-        if key == self._looked_at:
+        look = False
+        for path in paths:
+            if path in self._known:
+                continue
+            self._known.add(path)
+            folder = path.parent
+            if folder not in self._folders or path.name in _RULES_NAMES or ".claude" in path.parts:
+                self._folders.add(folder)
+                look = True
+        if not look:
             return None
-        self._looked_at = key
         return nested_rules_message(root, history, paths, home=self._home)
 
 
