@@ -73,7 +73,13 @@ print(json.dumps(sorted(sys.modules)))
 # Issue 22: what `claw-lsp ask` does not need before its first model request (no language
 # server, MCP server, ACP client or shell command yet); each loads when first used.
 CLI_DEFERRED = ("lsprotocol", "pygls", "openai", "bashlex", "mcp", "jedi", "frontmatter")
-CLI_DEFERRED_OWN = ("claw_lsp.lsp_tools", "claw_lsp.acp", "claw_lsp.server")
+CLI_DEFERRED_OWN = (
+    "claw_lsp.lsp_tools",
+    "claw_lsp.acp",
+    "claw_lsp.server",
+    "claw_lsp.llm.embedded",  # the demo model: only without a configured backend
+    "claw_lsp.llm.toolcalls.prompts",  # text mode's tool prompts
+)
 
 
 def test_the_cli_agent_is_built_without_the_libraries_a_plain_prompt_does_not_use(
