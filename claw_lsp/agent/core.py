@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from claw_lsp.agent.agent_tools import AgentTools
 from claw_lsp.agent.skills import SkillTools
@@ -20,8 +20,6 @@ from claw_lsp.foundation.errors import ServiceError
 from claw_lsp.foundation.ports import Approver, Editor
 from claw_lsp.foundation.tiers import Tier
 from claw_lsp.llm.provider import ModelProvider
-from claw_lsp.lsp_tools.hub import LanguageHub
-from claw_lsp.lsp_tools.source import LanguageTools
 from claw_lsp.mcp.manager import McpManager
 from claw_lsp.mcp.prompts import McpPromptCommands, resource_readers
 from claw_lsp.permissions.paths import Root, Workspace
@@ -30,6 +28,10 @@ from claw_lsp.sessions.store import SessionStore
 from claw_lsp.tools.base import ToolSource
 from claw_lsp.tools.builtin import BuiltinTools
 from claw_lsp.tools.catalog import Toolbox, ToolCatalog
+
+if TYPE_CHECKING:  # loaded only with language servers (issue 22: a fast CLI start without)
+    from claw_lsp.lsp_tools.hub import LanguageHub
+    from claw_lsp.lsp_tools.source import LanguageTools
 
 __all__ = ["AgentCore", "CommandSource", "FolderState", "ServiceError", "SessionState"]
 
@@ -67,7 +69,11 @@ class AgentCore:
         self.models = models
         # Language servers (the editor's, or claw-run ones): tools and the edit delta.
         self.language = language
-        self.language_tools = LanguageTools(language) if language is not None else None
+        self.language_tools: LanguageTools | None = None
+        if language is not None:
+            from claw_lsp.lsp_tools.source import LanguageTools
+
+            self.language_tools = LanguageTools(language)
         # MCP servers: a tool source (started lazily, on the first turn that could use them),
         # readers for @server:uri mentions and a source of slash commands (their prompts).
         self.mcp = McpManager(settings, workspace, approver)

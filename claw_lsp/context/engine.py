@@ -35,7 +35,7 @@ from claw_lsp.context.tokens import (
     json_chars,
     resolve_window,
 )
-from claw_lsp.context.turn_context import nested_rules_message
+from claw_lsp.context.turn_context import NestedRulesWatch
 from claw_lsp.foundation.messages import Usage, wire_message
 from claw_lsp.llm.base import BackendError, ChatModel, ChatRequest
 from claw_lsp.permissions.paths import Root
@@ -83,6 +83,7 @@ class ContextStep:
         self.model = model
         self._overflow_retried = False
         self._compacted_at_chars: int | None = None
+        self._nested_rules = NestedRulesWatch()
 
     async def request(self, on_notice: Notice = _ignore) -> ChatRequest:
         """The next request over the current messages, compacted first when it is too big."""
@@ -144,7 +145,7 @@ class ContextStep:
         ctx = self.ctx
         if not ctx.messages or ctx.messages[-1].get("role") != "tool":
             return  # turn start: the user message already carries what applies
-        message = nested_rules_message(ctx.root, ctx.messages, ctx.worked_paths())
+        message = self._nested_rules.message(ctx.root, ctx.messages, ctx.worked_paths())
         if message is not None:
             ctx.messages.append(message)
             ctx.record_message(message)

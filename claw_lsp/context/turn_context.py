@@ -100,6 +100,41 @@ def nested_rules_message(
     return {"role": "user", "content": text}
 
 
+# Names an instruction file goes by (rules_files._level_candidates); `.claude/...` paths too.
+_RULES_NAMES = frozenset({"CLAUDE.md", "AGENTS.md", "CLAUDE.local.md"})
+
+
+class NestedRulesWatch:
+    """nested_rules_message, asked before every step of a turn, looks again only when the
+    agent worked in a folder it had not worked in before, or read or wrote a file that could
+    be an instruction file (issue 22): the search stats every candidate name in every worked
+    folder and the history scan reads every user message, both growing with the session.
+    A rules file created meanwhile by anything else (a shell command, the user) in a folder
+    already worked in arrives with the next turn's user message, as a root-level one does."""
+
+    def __init__(self, *, home: Path | None = None) -> None:
+        self._home = home
+        self._known: set[Path] = set()  # worked paths already looked at (a set test per step)
+        self._folders: set[Path] = set()
+
+    def message(
+        self, root: Root, history: Sequence[Mapping[str, Any]], worked_paths: Iterable[Path]
+    ) -> dict[str, Any] | None:
+        paths = list(worked_paths)
+        look = False
+        for path in paths:
+            if path in self._known:
+                continue
+            self._known.add(path)
+            folder = path.parent
+            if folder not in self._folders or path.name in _RULES_NAMES or ".claude" in path.parts:
+                self._folders.add(folder)
+                look = True
+        if not look:
+            return None
+        return nested_rules_message(root, history, paths, home=self._home)
+
+
 def _fresh_files(
     root: Root,
     active_dir: Path | None,

@@ -11,6 +11,7 @@ redirect that leaves the origin. A redirect within the origin (`/v1` -> `/v1/`) 
 
 from __future__ import annotations
 
+import functools
 import json
 import urllib.request
 from typing import Any
@@ -78,7 +79,19 @@ def guarded_http_client(base_url: str, **kwargs: Any) -> Any:
     kwargs.setdefault("timeout", httpx2.Timeout(timeout=600, connect=5.0))
     kwargs.setdefault("limits", httpx2.Limits(max_connections=1000, max_keepalive_connections=100))
     kwargs.setdefault("follow_redirects", True)
+    kwargs.setdefault("verify", _trust_store())
     return httpx2.AsyncClient(event_hooks={"request": [only_the_origin]}, **kwargs)
+
+
+@functools.cache
+def _trust_store() -> Any:
+    """httpx's default TLS context (the system trust store, SSL_CERT_FILE/DIR honoured), built
+    once per process: loading the CA bundle costs tens of ms per client, and the warm-up's
+    client builds it in the background, before the first chat request (issue 22). A context
+    that only verifies is safe to share between clients."""
+    import httpx2
+
+    return httpx2.create_ssl_context()
 
 
 class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):

@@ -4,12 +4,11 @@ else one clear error that says how to configure a backend."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from claw_lsp.config import NO_BACKEND_MESSAGE, Settings
 from claw_lsp.foundation.secrets import display_url, register_url_credentials
 from claw_lsp.llm.base import BackendError
-from claw_lsp.llm.embedded import EmbeddedBackend, find_embedded_model
 from claw_lsp.llm.openai_compat import MAX_RETRIES, OpenAICompatModel
 from claw_lsp.llm.origin import CrossOriginRedirect, fetch_json
 from claw_lsp.llm.probe import ProbeCache, ProbeReport
@@ -17,6 +16,9 @@ from claw_lsp.llm.template_hint import fetch_template_family
 from claw_lsp.llm.text_mode import choose_tool_mode
 from claw_lsp.llm.toolcalls.detect import FamilyGuess, detect_family
 from claw_lsp.llm.wire import WireModel
+
+if TYPE_CHECKING:  # the demo model's code loads only when no backend is configured
+    from claw_lsp.llm.embedded import EmbeddedBackend
 
 EMBEDDED_NOTE = (
     "the embedded SmolLM2-135M demo model: fine for trying claw_lsp out, far too small for real "
@@ -142,6 +144,8 @@ class ModelProvider:
             register_url_credentials(settings.base_url)
             model = settings.model or await self._first_model(settings)
             return settings.base_url, model
+        from claw_lsp.llm.embedded import EmbeddedBackend, find_embedded_model
+
         info = find_embedded_model()
         if info is None:
             raise BackendError(NO_BACKEND_MESSAGE, "not_configured")
@@ -202,6 +206,8 @@ class ModelProvider:
                     settings.base_url, settings.api_key, model or ""
                 ).to_dict(),
             }
+        from claw_lsp.llm.embedded import find_embedded_model
+
         info = find_embedded_model()
         if info is None:
             return {"baseUrl": None, "model": None, "embedded": False, "error": NO_BACKEND_MESSAGE}

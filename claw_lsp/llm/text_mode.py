@@ -79,26 +79,76 @@ def text_mode_messages(
     Consecutive user-side messages are merged: several templates insist that user and
     assistant alternate.
     """
-    out: list[dict[str, Any]] = []
-    for message in messages:
-        role = message.get("role")
-        if role == "assistant":
-            calls = [(_call_name(c), _call_arguments(c)) for c in _calls(message)]
-            parts = [str(message.get("content") or "").strip(), render_calls(calls, family)]
-            out.append({"role": "assistant", "content": "\n\n".join(p for p in parts if p)})
-            continue
-        if role == "tool":
-            text = _tool_response(message)
-        elif role == "user":
-            text = str_at(message, "content")
-        else:
-            out.append(dict(message))
-            continue
-        if out and out[-1]["role"] == "user":
-            out[-1] = {"role": "user", "content": f"{out[-1]['content']}\n\n{text}"}
-        else:
-            out.append({"role": "user", "content": text})
-    return out
+    return TextModeForms().of(messages, family)
+
+
+_Piece = tuple[str, Any]  # ("user", its text) for a user-side message, else ("as-is", a dict)
+
+
+def _piece(message: Mapping[str, Any], family: str | None) -> _Piece:
+    role = message.get("role")
+    if role == "assistant":
+        calls = [(_call_name(c), _call_arguments(c)) for c in _calls(message)]
+        parts = [str(message.get("content") or "").strip(), render_calls(calls, family)]
+        return "as-is", {"role": "assistant", "content": "\n\n".join(p for p in parts if p)}
+    if role == "tool":
+        return "user", _tool_response(message)
+    if role == "user":
+        return "user", str_at(message, "content")
+    return "as-is", dict(message)
+
+
+class TextModeForms:
+    """The text-mode rewrite of each wire message made once (issue 22: text mode rebuilt its
+    whole history every step) and handed back as the same object while the message is, so
+    that sizes measured by identity stay valid, as native mode's wire forms (llm/wire.py).
+    Wire messages are rebuilt, never changed in place, when their message changes; an entry
+    holds its message, so ids stay unique. A run of merged user-side messages is cached by
+    its members."""
+
+    def __init__(self) -> None:
+        self._pieces: dict[int, tuple[Mapping[str, Any], str | None, _Piece]] = {}
+        self._runs: dict[tuple[int, ...], tuple[tuple[Mapping[str, Any], ...], dict[str, Any]]]
+        self._runs = {}
+
+    def of(
+        self, messages: Iterable[Mapping[str, Any]], family: str | None = None
+    ) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        run: list[Mapping[str, Any]] = []
+        seen = 0
+        for message in messages:
+            seen += 1
+            kind, value = self._piece_of(message, family)
+            if kind == "user":
+                run.append(message)
+                continue
+            if run:
+                out.append(self._merged(run, family))
+                run = []
+            out.append(value)
+        if run:
+            out.append(self._merged(run, family))
+        if len(self._pieces) > 2 * seen + 64:  # compacted away, or another session's
+            self._pieces.clear()
+            self._runs.clear()
+        return out
+
+    def _piece_of(self, message: Mapping[str, Any], family: str | None) -> _Piece:
+        entry = self._pieces.get(id(message))
+        if entry is None or entry[0] is not message or entry[1] != family:
+            entry = self._pieces[id(message)] = (message, family, _piece(message, family))
+        return entry[2]
+
+    def _merged(self, run: Sequence[Mapping[str, Any]], family: str | None) -> dict[str, Any]:
+        key = tuple(id(m) for m in run)
+        cached = self._runs.get(key)
+        if cached is not None and all(a is b for a, b in zip(cached[0], run, strict=True)):
+            return cached[1]
+        text = "\n\n".join(self._piece_of(m, family)[1] for m in run)
+        merged = {"role": "user", "content": text}
+        self._runs[key] = (tuple(run), merged)
+        return merged
 
 
 def _calls(message: Mapping[str, Any]) -> list[Mapping[str, Any]]:

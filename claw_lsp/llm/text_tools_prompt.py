@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from claw_lsp.llm.toolcalls.prompts import FAMILY_PROMPTS
-
 _MAX_TOOL_DESCRIPTION_CHARS = 300
 _MAX_PARAMETER_DESCRIPTION_CHARS = 160
 _MAX_ENUM_VALUES = 12
@@ -104,6 +102,8 @@ def _tool_section(function: Mapping[str, Any]) -> list[str]:
 def render_tools_prompt(tools: Sequence[Mapping[str, Any]], family: str | None = None) -> str:
     """Describe OpenAI tool schemas and the call form, for a system prompt: in ``family``'s
     dialect when there is one, else the generic XML form."""
+    from claw_lsp.llm.toolcalls.prompts import FAMILY_PROMPTS  # text mode only: not at start
+
     if family in FAMILY_PROMPTS:
         return FAMILY_PROMPTS[family](tools)
     lines = [_INSTRUCTIONS]

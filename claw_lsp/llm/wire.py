@@ -25,7 +25,7 @@ from claw_lsp.llm.base import (
     ToolMode,
     _ignore,
 )
-from claw_lsp.llm.text_mode import text_mode_messages, text_mode_system_prompt
+from claw_lsp.llm.text_mode import TextModeForms, text_mode_system_prompt
 from claw_lsp.llm.toolcalls import (
     FamilyGuess,
     TextDialect,
@@ -61,6 +61,7 @@ class WireModel:
         self.parse_text = tool_mode == "text" or text_calls
         self._system_prompts: dict[tuple[str, tuple[str, ...]], str] = {}
         self._wire = _WireForms()
+        self._text = TextModeForms()
 
     def dialect(self, messages: Sequence[Mapping[str, Any]]) -> TextDialect:
         """The model's family, and the one this session's first text call showed."""
@@ -77,9 +78,9 @@ class WireModel:
         dialect = TextDialect(self.tool_family, family)
         if self.tool_mode == "text" and tools:
             content = self._text_system_prompt(system_prompt, tools, dialect.prompt_family)
-            history = text_mode_messages(history, dialect.prompt_family)
+            history = self._text.of(history, dialect.prompt_family)
             return ChatRequest(
-                [{"role": "system", "content": content}, *history],
+                [self._wire.system(content), *history],
                 [],
                 offered,
                 dialect.parse_family,

@@ -14,11 +14,15 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from claw_lsp.lsp_tools.diagnostics import Diagnostic, DiagnosticStore, errors_delta, plural
+from claw_lsp.lsp_tools.errors import LanguageServerError
 from claw_lsp.lsp_tools.hub import EDITOR, Document, LanguageHub, LanguageUnavailable
-from claw_lsp.lsp_tools.managed import LanguageServerError, ManagedServer
 from claw_lsp.permissions.paths import ResolvedPath
+
+if TYPE_CHECKING:
+    from claw_lsp.lsp_tools.managed import ManagedServer
 
 log = logging.getLogger(__name__)
 MAX_FILES = 8

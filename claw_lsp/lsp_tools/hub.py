@@ -11,16 +11,19 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from claw_lsp.config import LanguageServerConfig, Settings
 from claw_lsp.edits.filetext import read_file_text
 from claw_lsp.edits.positions import PositionEncoding
 from claw_lsp.foundation.ports import Editor
 from claw_lsp.lsp_tools.diagnostics import Diagnostic, DiagnosticStore, parse_diagnostics
+from claw_lsp.lsp_tools.errors import LanguageServerError
 from claw_lsp.lsp_tools.languages import language_id_for
-from claw_lsp.lsp_tools.managed import LanguageServerError, ManagedServer
 from claw_lsp.permissions.paths import PathDenied, ResolvedPath, Workspace, uri_to_path
+
+if TYPE_CHECKING:  # the client (lsprotocol, pygls) loads when a server is first started
+    from claw_lsp.lsp_tools.managed import ManagedServer
 
 log = logging.getLogger(__name__)
 MAX_TEXT_BYTES = 8_000_000
@@ -107,6 +110,8 @@ class LanguageHub:
     def _server(self, name: str, config: LanguageServerConfig) -> ManagedServer:
         server = self._servers.get(name)
         if server is None:
+            from claw_lsp.lsp_tools.managed import ManagedServer
+
             server = ManagedServer(
                 config,
                 lambda: self.workspace.roots,

@@ -36,6 +36,7 @@ from claw_lsp.lsp_tools.client_side import (
     configuration_section,
 )
 from claw_lsp.lsp_tools.diagnostics import DiagnosticStore, parse_diagnostics
+from claw_lsp.lsp_tools.errors import LanguageServerError
 from claw_lsp.lsp_tools.process_env import language_server_env
 from claw_lsp.permissions.paths import Root
 
@@ -46,10 +47,6 @@ INITIALIZE_TIMEOUT_S = 30.0
 SHUTDOWN_TIMEOUT_S = 2.0
 MAX_OPEN_DOCUMENTS = 200
 STDERR_LINES = 20
-
-
-class LanguageServerError(Exception):
-    """Model-facing: why a claw-run language server could not answer."""
 
 
 @dataclass

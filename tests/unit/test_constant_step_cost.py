@@ -129,3 +129,58 @@ def test_cached_sizes_match_a_full_measurement(
         assert sizer.measure(request.messages, request.tools) == measure_request(
             expected_wire, tools
         )
+
+
+def test_text_mode_forms_are_reused_and_rebuilt_when_a_message_changes() -> None:
+    model = WireModel(_NoBackend(), tool_mode="text")  # type: ignore[arg-type]
+    history = _history(3)
+    first = model.build_request("sys", TOOLS, history)
+    second = model.build_request("sys", TOOLS, history)
+    assert all(a is b for a, b in zip(first.messages, second.messages, strict=True))
+    history[4]["content"] = "shortened"  # what compaction's shrinking does, in place
+    third = model.build_request("sys", TOOLS, history)
+    fresh = WireModel(_NoBackend(), tool_mode="text")  # type: ignore[arg-type]
+    assert third.messages == fresh.build_request("sys", TOOLS, history).messages
+    # history[4] (the second tool result) is the fifth message after the system prompt.
+    assert third.messages[5] == {"role": "user", "content": third.messages[5]["content"]}
+    assert "shortened" in third.messages[5]["content"]
+    assert third.messages[5] is not first.messages[5]
+    assert third.messages[4] is first.messages[4] and third.messages[6] is first.messages[6]
+
+
+_call = st.fixed_dictionaries(
+    {
+        "id": st.just("c"),
+        "type": st.just("function"),
+        "function": st.fixed_dictionaries(
+            {"name": st.sampled_from(["read_file", "grep"]), "arguments": st.just('{"a": 1}')}
+        ),
+    }
+)
+_text_message = _message | st.fixed_dictionaries(
+    {"role": st.just("assistant"), "content": st.none(), "tool_calls": st.lists(_call, max_size=2)}
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_text_message, min_size=1, max_size=8), st.lists(_edit, max_size=12))
+def test_cached_text_mode_forms_match_a_fresh_rewrite(
+    start: list[dict[str, Any]], edits: list[tuple[str, str]]
+) -> None:
+    model = WireModel(_NoBackend(), tool_mode="text")  # type: ignore[arg-type]
+    history = [dict(m) for m in start]
+    for kind, text in [("none", ""), *edits]:
+        if kind == "append":
+            history.append({"role": "tool", "tool_call_id": "c", "content": text})
+        elif kind == "content" and history:
+            history[len(text) % len(history)]["content"] = text
+        elif kind == "replace" and history:
+            history[:] = [dict(m) for m in history[-2:]]  # compaction keeps copies
+        elif kind == "drop" and len(history) > 1:
+            history.pop(0)
+        elif kind == "key" and history:
+            history[0]["incomplete"] = True
+        request = model.build_request("sys", TOOLS, history)
+        fresh = WireModel(_NoBackend(), tool_mode="text")  # type: ignore[arg-type]
+        expected = fresh.build_request("sys", TOOLS, history)
+        assert json.dumps(list(request.messages)) == json.dumps(list(expected.messages))

@@ -13,6 +13,7 @@ from claw_lsp.context.editor_context import (
     render_editor_context,
 )
 from claw_lsp.context.turn_context import (
+    NestedRulesWatch,
     active_dir_for,
     build_user_message,
     nested_rules_message,
@@ -86,6 +87,48 @@ def test_nested_rules_of_worked_in_folders_mid_turn(root: Root) -> None:
     assert nested_rules_message(root, history, worked, home=root.real_path / "nohome") is None
     # Files at the workspace root are not "worked in a subtree": nothing mid-turn.
     assert nested_rules_message(root, [], [root.real_path / "x.py"]) is None
+
+
+def test_the_per_step_watch_looks_again_when_a_new_folder_or_rules_file_is_worked(
+    root: Root,
+) -> None:
+    """Issue 22: the watch searches only when the worked folders (or worked rules-named files)
+    change; a rules file that appears in a folder already looked at by other means waits for
+    the next turn's user message."""
+    ws = root.real_path
+    history: list[dict] = []
+    ask(root, history)
+    watch = NestedRulesWatch(home=ws / "nohome")
+    worked = [ws / "lib" / "deep" / "util.py"]
+    first = watch.message(root, history, worked)
+    assert first is not None and 'path="lib/deep/CLAUDE.md" scope="nested"' in first["content"]
+    history.append(first)
+    # Another file in the same folder, and a rules file appearing there behind the agent's
+    # back: the folder was looked at already, so no search and no message this step.
+    write(ws / "lib" / "deep" / "AGENTS.md", "late deep rules")
+    worked.append(ws / "lib" / "deep" / "more.py")
+    assert watch.message(root, history, worked) is None
+    # A new folder: searched, its rules arrive (and the late file of the folder before).
+    worked.append(ws / "pkg" / "mod.py")
+    second = watch.message(root, history, worked)
+    assert second is not None
+    assert 'path="pkg/AGENTS.md" scope="nested"' in second["content"]
+    assert 'path="lib/deep/AGENTS.md" scope="nested"' in second["content"]
+    assert "lib/deep/CLAUDE.md" not in second["content"]  # sent once
+    history.append(second)
+    assert watch.message(root, history, worked) is None
+    # The agent writes a rules file into a folder it already worked in: looked at again.
+    write(ws / "pkg" / "CLAUDE.local.md", "pkg local rules")
+    worked.append(ws / "pkg" / "CLAUDE.local.md")
+    third = watch.message(root, history, worked)
+    assert third is not None and 'path="pkg/CLAUDE.local.md" scope="nested"' in third["content"]
+    history.append(third)
+    # Written behind the agent's back in a folder looked at: the next turn's message has it.
+    write(ws / "pkg" / ".claude" / "CLAUDE.md", "pkg hidden rules")
+    assert watch.message(root, history, worked) is None
+    next_turn = ask(root, history, worked_paths=worked)["content"]
+    assert 'path="pkg/.claude/CLAUDE.md" scope="nested"' in next_turn
+    assert "late deep rules" not in next_turn  # sent once
 
 
 def test_active_dir_only_inside_the_workspace(root: Root, tmp_path: Path) -> None:
