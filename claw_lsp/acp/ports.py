@@ -31,6 +31,7 @@ from claw_lsp.foundation.ports import (
     BufferSnapshot,
     FileChange,
     OpenDocument,
+    answer_in_time,
 )
 from claw_lsp.foundation.secrets import neutralize_markdown, split_streamed
 from claw_lsp.permissions.paths import Root
@@ -201,18 +202,12 @@ class AcpApprover:
             status="pending",
             content=[translate.text_content(f"{subject}\nReason: {reason}")],
         )
-        try:
-            answer = await asyncio.wait_for(
-                client.request_permission(session_id=session.id, tool_call=call, options=options),
-                self.timeout_s,
-            )
-        except TimeoutError:
-            log.info("approval for %s timed out: denied", request.tool)
-            return "deny"
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.info("permission request failed: denied", exc_info=True)
+        answer = await answer_in_time(
+            client.request_permission(session_id=session.id, tool_call=call, options=options),
+            self.timeout_s,
+            request.tool,
+        )
+        if answer is None:
             return "deny"
         outcome = answer.outcome
         chosen = getattr(outcome, "option_id", None) if outcome.outcome == "selected" else None

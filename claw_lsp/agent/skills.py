@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from claw_lsp.context.prompt_files import PromptFile, discover_skills
+from claw_lsp.context.prompt_files import PromptFile, budgeted_listing, discover_skills
 from claw_lsp.permissions.paths import PathDenied, Root
 from claw_lsp.tools.base import (
     Access,
@@ -32,17 +32,8 @@ class SkillArgs(ToolArgs):
 
 def skill_list(skills: Sequence[PromptFile]) -> str:
     """`- name: description` lines, in name order, within the budget."""
-    lines: list[str] = []
-    used = 0
-    for skill in skills:
-        description = (skill.text("description") or "")[:DESCRIPTION_CHARS]
-        line = f"- {skill.name}: {description}" if description else f"- {skill.name}"
-        if used + len(line) > LIST_BUDGET_CHARS:
-            lines.append(f"- ... {len(skills) - len(lines)} more (ask for a skill by name)")
-            break
-        lines.append(line)
-        used += len(line) + 1
-    return "\n".join(lines)
+    entries = [(s.name, (s.text("description") or "")[:DESCRIPTION_CHARS]) for s in skills]
+    return budgeted_listing(entries, LIST_BUDGET_CHARS, "ask for a skill by name")
 
 
 class SkillTools:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from claw_lsp.context.prompt_files import discover_agent_files
+from claw_lsp.context.prompt_files import budgeted_listing, discover_agent_files
 
 LIST_BUDGET_CHARS = 1_000
 DESCRIPTION_CHARS = 120
@@ -99,13 +99,5 @@ def tool_names(raw: Any) -> frozenset[str] | None:
 
 def listing(types: Mapping[str, AgentType]) -> str:
     """`- name: description` lines for the task tool's description, within the budget."""
-    lines: list[str] = []
-    used = 0
-    for agent in types.values():
-        line = f"- {agent.name}: {agent.description}" if agent.description else f"- {agent.name}"
-        if used + len(line) > LIST_BUDGET_CHARS:
-            lines.append(f"- ... {len(types) - len(lines)} more (name one as agent)")
-            break
-        lines.append(line)
-        used += len(line) + 1
-    return "\n".join(lines)
+    entries = [(agent.name, agent.description) for agent in types.values()]
+    return budgeted_listing(entries, LIST_BUDGET_CHARS, "name one as agent")

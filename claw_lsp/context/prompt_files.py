@@ -12,7 +12,7 @@ enforce what their frontmatter may do).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -201,3 +201,18 @@ def split_frontmatter(text: str) -> tuple[Mapping[str, Any], str]:
         return {}, text
     metadata = post.metadata if isinstance(post.metadata, dict) else {}
     return metadata, post.content
+
+
+def budgeted_listing(entries: Sequence[tuple[str, str]], budget: int, more_hint: str) -> str:
+    """`- name: description` lines (the model's list of skills or agent types) within `budget`
+    characters; past it, one `- ... N more (<more_hint>)` line says how many were left out."""
+    lines: list[str] = []
+    used = 0
+    for name, description in entries:
+        line = f"- {name}: {description}" if description else f"- {name}"
+        if used + len(line) > budget:
+            lines.append(f"- ... {len(entries) - len(lines)} more ({more_hint})")
+            break
+        lines.append(line)
+        used += len(line) + 1
+    return "\n".join(lines)

@@ -3,10 +3,15 @@ Each front door (LSP server, CLI, ACP) implements them; tests implement them in 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import logging
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
+
+log = logging.getLogger(__name__)
+_Answer = TypeVar("_Answer")
 
 
 @dataclass(frozen=True)
@@ -86,3 +91,20 @@ class DenyingApprover:
 
     async def ask(self, request: ApprovalRequest) -> ApprovalAnswer:
         return "deny"
+
+
+async def answer_in_time(
+    request: Awaitable[_Answer], timeout_s: float, tool: str
+) -> _Answer | None:
+    """A front door's approval request to its client: the answer, or None (a deny) when none
+    comes within `timeout_s` or the request fails. Cancelling the turn still cancels it."""
+    try:
+        return await asyncio.wait_for(request, timeout_s)
+    except TimeoutError:
+        log.info("approval for %s timed out: denied", tool)
+        return None
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.info("approval request failed: denied", exc_info=True)
+        return None

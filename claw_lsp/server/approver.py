@@ -3,13 +3,12 @@ a client without the capability all mean "deny"."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from lsprotocol import types
 
 from claw_lsp.foundation.escape import escaped_approval
-from claw_lsp.foundation.ports import ApprovalAnswer, ApprovalRequest
+from claw_lsp.foundation.ports import ApprovalAnswer, ApprovalRequest, answer_in_time
 from claw_lsp.server.approval_diagnostics import ApprovalHost, DiagnosticApprovals, wants_dialog
 
 log = logging.getLogger(__name__)
@@ -34,18 +33,9 @@ class LspApprover:
             message=message,
             actions=[types.MessageActionItem(title=a) for a in actions],
         )
-        try:
-            answer = await asyncio.wait_for(
-                self.server.window_show_message_request_async(params), self.timeout_s
-            )
-        except TimeoutError:
-            log.info("approval for %s timed out: denied", request.tool)
-            return "deny"
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.info("approval request failed: denied", exc_info=True)
-            return "deny"
+        answer = await answer_in_time(
+            self.server.window_show_message_request_async(params), self.timeout_s, request.tool
+        )
         title = getattr(answer, "title", None)
         if title == ALLOW_ONCE:
             return "once"
